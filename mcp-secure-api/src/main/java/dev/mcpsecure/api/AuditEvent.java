@@ -1,0 +1,50 @@
+package dev.mcpsecure.api;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One decision, as the audit log records it. Never carries a token or secret value.
+ *
+ * @param time when the decision was made
+ * @param server the server identity's name
+ * @param sessionId the MCP session, or {@code null} when there is none
+ * @param clientName the client's declared name, or {@code null} when unknown
+ * @param clientVersion the client's declared version, or {@code null} when unknown
+ * @param subject the verified token's subject, or {@code null} (stdio)
+ * @param tool the tool called, or {@code null} for decisions outside a tool call
+ * @param allowed whether the operation was allowed
+ * @param reason the stable reason code
+ * @param argumentsSha256 hex SHA-256 of the canonical JSON arguments, or {@code null}
+ * @param durationMicros how long the call took, in microseconds
+ * @param redactions how many secret or token values were removed from the result
+ * @param incidentId the id under which a failure's details are in the server log, or {@code null}
+ * @param detail a short, client-safe explanation
+ */
+public record AuditEvent(
+        Instant time,
+        String server,
+        String sessionId,
+        String clientName,
+        String clientVersion,
+        String subject,
+        String tool,
+        boolean allowed,
+        ReasonCode reason,
+        String argumentsSha256,
+        long durationMicros,
+        int redactions,
+        String incidentId,
+        String detail) {
+
+    /** Validates the required components. */
+    public AuditEvent {
+        Objects.requireNonNull(time, "time");
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(detail, "detail");
+        if (allowed != (reason == ReasonCode.ALLOWED)) {
+            throw new IllegalArgumentException("allowed=" + allowed + " does not agree with reason " + reason);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package dev.mcpsecure.api;
+
+import java.nio.file.FileSystems;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Which files tools may reach through {@code SecureFiles}: only paths inside a root, with the
+ * root's access, and never a path matching a deny pattern.
+ *
+ * @param roots the directories tools may reach; none means no file access at all. Paths are
+ *     unique.
+ * @param deny extra glob patterns (as {@link java.nio.file.FileSystem#getPathMatcher} reads them,
+ *     without the {@code glob:} prefix) of files never reachable even inside a root; they add to
+ *     {@link #DEFAULT_DENY}, which always applies
+ * @param maxFileSize largest file read or written, 1 byte to 1 GiB
+ */
+public record FilesystemPolicy(List<FilesystemRoot> roots, List<String> deny, long maxFileSize) {
+
+    /**
+     * Sensitive files denied inside every root, whatever the policy says: credentials, keys and
+     * agent configuration.
+     */
+    public static final List<String> DEFAULT_DENY = List.of(
+            "**/.ssh/**",
+            "**/.aws/**",
+            "**/.gnupg/**",
+            "**/.kube/**",
+            "**/.docker/config.json",
+            "**/.env",
+            "**/*.pem",
+            "**/*.key",
+            "**/id_*");
+
+    /** File size cap when the policy sets none: 10 MiB. */
+    public static final long DEFAULT_MAX_FILE_SIZE = 10L << 20;
+
+    static final long MAX_FILE_SIZE_CAP = 1L << 30;
+
+    private static final FilesystemPolicy NONE = new FilesystemPolicy(List.of(), List.of(), DEFAULT_MAX_FILE_SIZE);
+
+    /** Validates every component and copies the lists. */
+    public FilesystemPolicy {
+        Checks checks = new Checks()
+                .check("roots", Checks.noNullElements(roots))
+                .check("deny", Checks.noNullElements(deny))
+                .check("maxFileSize", Checks.sizeBetween(maxFileSize, 1, MAX_FILE_SIZE_CAP));
+        if (checks.ok()) {
+            Map<Object, Integer> seen = new HashMap<>();
+            for (int i = 0; i < roots.size(); i++) {
+                Integer first = seen.putIfAbsent(roots.get(i).path(), i);
+                if (first != null) {
+                    checks.check(
+                            PolicyProblem.indexPath("roots", i) + ".path",
+                            "root " + Checks.quote(roots.get(i).path().toString()) + " is listed twice (first as roots["
+                                    + first + "]); keep one entry with the access it needs");
+                }
+            }
+            for (int i = 0; i < deny.size(); i++) {
+                checks.check(PolicyProblem.indexPath("deny", i), globProblem(deny.get(i)));
+            }
+        }
+        checks.throwIfAny();
+        roots = List.copyOf(roots);
+        deny = List.copyOf(deny);
+    }
+
+    /** No roots: no file is reachable. */
+    public static FilesystemPolicy none() {
+        return NONE;
+    }
+
+    /** A builder; every option not set takes its default. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** {@link #DEFAULT_DENY} followed by this policy's own {@link #deny} patterns. */
+    public List<String> effectiveDeny() {
+        List<String> all = new ArrayList<>(DEFAULT_DENY);
+        all.addAll(deny);
+        return List.copyOf(all);
+    }
+
+    static String globProblem(String glob) {
+        if (glob.isBlank()) {
+            return "a deny pattern must not be empty";
+        }
+        if (glob.indexOf('\0') >= 0) {
+            return "a deny pattern must not contain NUL";
+        }
+        try {
+            FileSystems.getDefault().getPathMatcher("glob:" + glob);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return "deny pattern " + Checks.quote(glob) + " is not a valid glob (" + e.getMessage()
+                    + "); use *, ?, ** and [abc] as in '**/*.pem'";
+        }
+    }
+
+    /** Builds a {@link FilesystemPolicy}. Not thread-safe. */
+    public static final class Builder {
+        private final List<FilesystemRoot> roots = new ArrayList<>();
+        private final List<String> deny = new ArrayList<>();
+        private Long maxFileSize;
+
+        private Builder() {}
+
+        /** Adds a root. */
+        public Builder root(FilesystemRoot root) {
+            Checks.require("roots", Checks.notNull(root));
+            roots.add(root);
+            return this;
+        }
+
+        /** Adds a deny glob pattern. */
+        public Builder deny(String glob) {
+            Checks.require("deny", glob == null ? "is required" : globProblem(glob));
+            deny.add(glob);
+            return this;
+        }
+
+        /** Largest file read or written, 1 byte to 1 GiB; default {@link #DEFAULT_MAX_FILE_SIZE}. */
+        public Builder maxFileSize(long bytes) {
+            Checks.requireUnset(maxFileSize, "maxFileSize");
+            Checks.require("maxFileSize", Checks.sizeBetween(bytes, 1, MAX_FILE_SIZE_CAP));
+            maxFileSize = bytes;
+            return this;
+        }
+
+        /** @throws InvalidPolicyException if a root is listed twice */
+        public FilesystemPolicy build() {
+            return new FilesystemPolicy(roots, deny, maxFileSize == null ? DEFAULT_MAX_FILE_SIZE : maxFileSize);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package dev.mcpsecure.api;
+
+/**
+ * Why a decision came out as it did. The constant names are the stable codes that clients, audit
+ * consumers and tests match on: they are never renamed or reused, only added.
+ */
+public enum ReasonCode {
+    /** The call or operation is allowed. */
+    ALLOWED,
+
+    // tool calls
+    /** The tool is not named in the policy. */
+    TOOL_NOT_ALLOWED,
+    /** The tool declares a risk class the policy does not enable for it. */
+    RISK_NOT_ENABLED,
+    /** The caller's token lacks a scope the tool requires. */
+    SCOPE_MISSING,
+    /** The call's arguments exceed the policy's size limit. */
+    ARGUMENTS_TOO_LARGE,
+    /** The tool's or session's call rate is over its limit. */
+    RATE_LIMITED,
+    /** The tool, or the server, already runs its maximum number of concurrent calls. */
+    CONCURRENCY_LIMITED,
+    /** The user declined or cancelled the confirmation of a risky call. */
+    USER_DECLINED,
+    /** Confirmation is required but the client cannot ask the user (no elicitation). */
+    CONFIRMATION_UNAVAILABLE,
+    /** The tool, program or request did not finish within its timeout. */
+    TIMEOUT,
+    /** The tool's output exceeds the policy's size limit. */
+    OUTPUT_TOO_LARGE,
+    /** The tool failed; details are in the server log under the incident id, never in the result. */
+    TOOL_FAILED,
+    /** The tool's definition differs from its pin in the lockfile. */
+    TOOL_DEFINITION_CHANGED,
+
+    // filesystem
+    /** The path is not inside any filesystem root. */
+    PATH_OUTSIDE_ROOTS,
+    /** The path resolves, through a symbolic link, to a place outside the roots. */
+    PATH_SYMLINK_ESCAPE,
+    /** The operation needs write access but the root is read-only. */
+    PATH_READ_ONLY,
+    /** The path matches a deny pattern for sensitive files. */
+    PATH_SENSITIVE,
+    /** The path is malformed (control characters, NUL, too long). */
+    PATH_INVALID,
+    /** The file is larger than the policy allows. */
+    FILE_TOO_LARGE,
+
+    // commands
+    /** The program is not in the policy. */
+    COMMAND_NOT_ALLOWED,
+    /** An argument, flag or subcommand does not match the program's argv rules. */
+    ARGUMENT_NOT_ALLOWED,
+    /** An environment variable is not in the program's allowlist. */
+    ENV_NOT_ALLOWED,
+    /** The working directory is outside the filesystem roots. */
+    CWD_OUTSIDE_ROOTS,
+    /** The program's binary no longer matches its SHA-256 pin. */
+    BINARY_CHANGED,
+
+    // egress
+    /** No egress rule matches the host, port and path. */
+    EGRESS_HOST_NOT_ALLOWED,
+    /** The address connected to is loopback, private, link-local or otherwise blocked. */
+    EGRESS_ADDRESS_BLOCKED,
+    /** The URL's scheme is not allowed by the matching rule. */
+    EGRESS_SCHEME_NOT_ALLOWED,
+    /** A redirect leads somewhere the policy does not allow. */
+    EGRESS_REDIRECT_BLOCKED,
+    /** The response body exceeds the size limit. */
+    RESPONSE_TOO_LARGE,
+
+    // tokens
+    /** A token would be sent to a host whose rule does not carry the token's audience. */
+    TOKEN_AUDIENCE_MISMATCH,
+    /** The audience is not configured in the token policy. */
+    TOKEN_AUDIENCE_UNKNOWN,
+    /** A bearer token is missing. */
+    TOKEN_MISSING,
+    /** A bearer token is malformed, badly signed, expired or not meant for this server. */
+    TOKEN_INVALID,
+    /** The vault could not be reached in time and no valid cached credential remains. */
+    VAULT_UNAVAILABLE,
+
+    // transport and audit
+    /** A message on the transport is not valid JSON-RPC. */
+    MALFORMED_MESSAGE,
+    /** The audit sink failed, so the call was not allowed to proceed unrecorded. */
+    AUDIT_UNAVAILABLE
+}

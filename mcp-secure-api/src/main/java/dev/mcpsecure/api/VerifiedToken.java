@@ -1,0 +1,24 @@
+package dev.mcpsecure.api;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The claims of a bearer token that passed verification. Holds no token value.
+ *
+ * @param subject the token's {@code sub}
+ * @param clientId the OAuth client the token was issued to, or {@code ""} when absent
+ * @param scopes the granted scopes
+ * @param expiresAt the token's {@code exp}
+ */
+public record VerifiedToken(String subject, String clientId, Set<String> scopes, Instant expiresAt) {
+
+    /** Validates and copies. */
+    public VerifiedToken {
+        Objects.requireNonNull(subject, "subject");
+        Objects.requireNonNull(clientId, "clientId");
+        Objects.requireNonNull(expiresAt, "expiresAt");
+        scopes = Set.copyOf(scopes);
+    }
+}
