@@ -1,0 +1,104 @@
+package dev.mcpsecure.core;
+
+import dev.mcpsecure.api.InvalidPolicyException;
+import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.core.internal.policy.PolicyBinder;
+import dev.mcpsecure.core.internal.policy.PolicyBinder.Format;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Loads a {@link SecurityPolicy} from a YAML or JSON file or text.
+ *
+ * <p>Strict: unknown keys, wrong types, malformed durations and sizes, relative paths, duplicate
+ * keys or tools, TTLs above the cap, a non-loopback bind address without the opt-in, wildcard
+ * hosts deeper than one label and every other rule the policy records enforce are reported
+ * together in one {@link InvalidPolicyException}, each problem with its line, column, key path and
+ * fix. Nothing is half-loaded. An empty document gives {@link SecurityPolicy#denyAll()}. YAML
+ * aliases and multiple documents are refused. {@code docs/policy.md} describes every key.
+ *
+ * <p>Thread-safe and stateless.
+ */
+public final class PolicyLoader {
+
+    /** The largest policy file read: 1 MiB. */
+    public static final long MAX_POLICY_BYTES = 1L << 20;
+
+    private PolicyLoader() {}
+
+    /**
+     * Loads the policy file at {@code file}: JSON when its name ends in {@code .json}, YAML when
+     * in {@code .yaml} or {@code .yml}.
+     *
+     * @throws InvalidPolicyException listing every problem, including an unknown file type, a file
+     *     over {@link #MAX_POLICY_BYTES} or text that is not UTF-8
+     * @throws IOException if the file cannot be read
+     */
+    public static SecurityPolicy load(Path file) throws IOException {
+        String source = file.toString();
+        String name =
+                file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        Format format;
+        if (name.endsWith(".json")) {
+            format = Format.JSON;
+        } else if (name.endsWith(".yaml") || name.endsWith(".yml")) {
+            format = Format.YAML;
+        } else {
+            throw PolicyBinder.problem(source, "unknown policy file type; name the file *.yaml, *.yml or *.json");
+        }
+        long size = Files.size(file);
+        if (size > MAX_POLICY_BYTES) {
+            throw PolicyBinder.problem(
+                    source,
+                    "the file has " + size + " bytes; a policy file is at most " + MAX_POLICY_BYTES + " bytes (1 MiB)");
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw PolicyBinder.problem(source, "the file is not valid UTF-8; save it as UTF-8");
+        }
+        return PolicyBinder.bind(text, format, source);
+    }
+
+    /**
+     * Loads a policy from YAML text.
+     *
+     * @param source names the text in problems, such as where it came from
+     * @throws InvalidPolicyException listing every problem
+     */
+    public static SecurityPolicy fromYaml(String yaml, String source) {
+        return fromText(yaml, Format.YAML, source);
+    }
+
+    /**
+     * Loads a policy from JSON text.
+     *
+     * @param source names the text in problems, such as where it came from
+     * @throws InvalidPolicyException listing every problem
+     */
+    public static SecurityPolicy fromJson(String json, String source) {
+        return fromText(json, Format.JSON, source);
+    }
+
+    private static SecurityPolicy fromText(String text, Format format, String source) {
+        if (text.length() > MAX_POLICY_BYTES) {
+            throw PolicyBinder.problem(
+                    source,
+                    "the text has " + text.length() + " characters; a policy is at most " + MAX_POLICY_BYTES
+                            + " (1 MiB)");
+        }
+        return PolicyBinder.bind(text, format, source);
+    }
+}

@@ -1,0 +1,280 @@
+package dev.mcpsecure.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.mcpsecure.api.InvalidPolicyException;
+import dev.mcpsecure.api.PolicyProblem;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Each malformed policy is refused with exactly one problem that points at the offending value
+ * (line:column and key path) and says how to fix it.
+ */
+class MalformedPolicyTest {
+
+    static Stream<Arguments> malformedPolicies() {
+        return Stream.of(
+                row(
+                        "a misspelt key is unknown, and the nearest known key is suggested",
+                        """
+                        tools:
+                          - name: a
+                            timout: 5s
+                        """,
+                        "3:13",
+                        "tools[0].timout",
+                        "unknown key 'timout'; did you mean 'timeout'?",
+                        "Keys allowed here: name, risks"),
+                row(
+                        "an unknown top-level section is refused, not ignored",
+                        "network:\n  allow: all\n",
+                        "2:3",
+                        "network",
+                        "unknown key 'network'",
+                        "Keys allowed here: version, server, tools"),
+                row(
+                        "tools is a list, not a mapping",
+                        "tools:\n  name: a\n",
+                        "2:3",
+                        "tools",
+                        "expected a list of mappings",
+                        "found a mapping"),
+                row(
+                        "a duration needs a unit the loader knows; prose is refused",
+                        "tools:\n  - name: a\n    timeout: 5 minutes\n",
+                        "3:14",
+                        "tools[0].timeout",
+                        "'5 minutes' is not a duration",
+                        "30s, 5m",
+                        "PT5M"),
+                row(
+                        "a bare number is not a duration: seconds or milliseconds would be a guess",
+                        "tools:\n  - name: a\n    timeout: 30\n",
+                        "3:14",
+                        "tools[0].timeout",
+                        "'30' is not a duration (it has no unit: 30s? 30ms?)",
+                        "PT5M"),
+                row(
+                        "roots must be absolute: a relative root would depend on the working directory",
+                        "filesystem:\n  roots:\n    - path: data\n",
+                        "3:13",
+                        "filesystem.roots[0].path",
+                        "root 'data' is relative",
+                        "absolute path such as /srv/data"),
+                row(
+                        "the same tool listed twice would make its limits ambiguous",
+                        "tools:\n  - name: a\n  - name: a\n",
+                        "3:11",
+                        "tools[1].name",
+                        "tool 'a' is listed twice",
+                        "merge the two entries"),
+                row(
+                        "token lifetimes above the hard cap defeat short-lived credentials",
+                        "tokens:\n  maxTtl: 2h\n",
+                        "2:11",
+                        "tokens.maxTtl",
+                        "maxTtl 2h is above the cap of 1h",
+                        "use 1h or less"),
+                row(
+                        "listening beyond loopback needs the explicit opt-in",
+                        "transport:\n  bind: 0.0.0.0\n",
+                        "2:9",
+                        "transport.bind",
+                        "bind address '0.0.0.0' is not loopback",
+                        "allowPublicBind: true"),
+                row(
+                        "a wildcard deeper than one label matches far more hosts than intended",
+                        "egress:\n  rules:\n    - host: \"*.*.example.com\"\n",
+                        "3:13",
+                        "egress.rules[0].host",
+                        "has a wildcard other than one leading '*.' label",
+                        "'*.example.com'"),
+                row(
+                        "a key twice in one mapping would silently drop one of the values",
+                        "server:\n  name: a\n  name: b\n",
+                        "3:3",
+                        "server.name",
+                        "key 'name' appears twice in the same mapping (first on line 2)",
+                        "keep one"),
+                row(
+                        "risk classes are a closed set",
+                        "tools:\n  - name: a\n    risks: [WRITE]\n",
+                        "3:13",
+                        "tools[0].risks[0]",
+                        "'WRITE' is not one of READ_ONLY, FS_WRITE, EXEC, NETWORK, ADMIN"),
+                row(
+                        "sizes are 1024-based; decimal units get a hint",
+                        "filesystem:\n  maxFileSize: 10MB\n",
+                        "2:16",
+                        "filesystem.maxFileSize",
+                        "'10MB' is not a size (sizes are 1024-based",
+                        "write KiB, MiB or GiB"),
+                row(
+                        "an address block with host bits set is probably a typo",
+                        "egress:\n  rules:\n    - host: localhost\n      allowAddresses: [10.0.0.1/8]\n",
+                        "4:24",
+                        "egress.rules[0].allowAddresses[0]",
+                        "has bits set after the prefix",
+                        "write 10.0.0.0/8"),
+                row(
+                        "an argument pattern must compile",
+                        "commands:\n  programs:\n    git:\n      path: /usr/bin/git\n      args:\n        - regex: \"(unclosed\"\n",
+                        "6:18",
+                        "commands.programs.git.args[0].regex",
+                        "'(unclosed' is not a valid regular expression"),
+                row(
+                        "a policy written for a later format is refused rather than half-understood",
+                        "version: 2\n",
+                        "1:10",
+                        "version",
+                        "unsupported policy version",
+                        "write 'version: 1'"),
+                row(
+                        "YAML aliases are refused: they hide what a value is and enable alias bombs",
+                        "server: &s\n  name: a\nlimits: *s\n",
+                        "3:9",
+                        "limits",
+                        "YAML aliases (*name) are not allowed"),
+                row(
+                        "broken YAML syntax is reported where the parser stopped",
+                        "tools: [a\n",
+                        "1:10",
+                        "",
+                        "syntax error",
+                        "fix the YAML syntax"),
+                row(
+                        "a policy is a mapping, not a list",
+                        "- name: a\n",
+                        "1:1",
+                        "",
+                        "a policy is a mapping of sections",
+                        "this document is a list"),
+                row(
+                        "every tool entry names its tool",
+                        "tools:\n  - risks: [EXEC]\n",
+                        "2:5",
+                        "tools[0].name",
+                        "'name' is required"),
+                row(
+                        "a token audience used by an egress rule must be configured for minting",
+                        "egress:\n  rules:\n    - host: api.example.com\n      audience: https://api.example.com\n",
+                        "4:17",
+                        "egress.rules[0].audience",
+                        "audience 'https://api.example.com' is not in tokens.audiences"),
+                row(
+                        "only http and https leave the server",
+                        "egress:\n  rules:\n    - host: files.example.com\n      scheme: ftp\n",
+                        "4:15",
+                        "egress.rules[0].scheme",
+                        "scheme 'ftp' is not allowed",
+                        "use https"),
+                row(
+                        "a binary pin must be a SHA-256 in hex",
+                        "commands:\n  programs:\n    git:\n      path: /usr/bin/git\n      sha256: not-a-hash\n",
+                        "5:15",
+                        "commands.programs.git.sha256",
+                        "64 lower-case hex digits"),
+                row(
+                        "a policy file is one document",
+                        "server:\n  name: a\n---\nserver:\n  name: b\n",
+                        "4:1",
+                        "",
+                        "more than one document"),
+                row(
+                        "booleans are true or false; YAML 1.1 spellings are text",
+                        "tools:\n  - name: a\n    confirm: yes\n",
+                        "3:14",
+                        "tools[0].confirm",
+                        "expected true or false but found the text 'yes'"),
+                row(
+                        "an audience's TTL cannot exceed the policy's maxTtl",
+                        "tokens:\n  maxTtl: 5m\n  audiences:\n    https://api.example.com:\n      role: reader\n      ttl: 10m\n",
+                        "6:12",
+                        "tokens.audiences[\"https://api.example.com\"].ttl",
+                        "ttl 10m is above maxTtl 5m"),
+                row(
+                        "an argument rule has exactly one kind",
+                        "commands:\n  programs:\n    git:\n      path: /usr/bin/git\n      args:\n        - literal: log\n          regex: x\n",
+                        "6:11",
+                        "commands.programs.git.args[0]",
+                        "exactly one of literal, oneOf, regex or path",
+                        "literal and regex"),
+                row(
+                        "rates are calls/period",
+                        "tools:\n  - name: a\n    rateLimit: 60 per minute\n",
+                        "3:16",
+                        "tools[0].rateLimit",
+                        "'60 per minute' is not a rate",
+                        "60/1m"),
+                row(
+                        "a rate's calls must be at least one",
+                        "tools:\n  - name: a\n    rateLimit: 0/1m\n",
+                        "3:16",
+                        "tools[0].rateLimit",
+                        "rate calls must be between 1 and 1000000 but was 0"),
+                row(
+                        "an explicit empty method list would allow nothing; say what is meant",
+                        "egress:\n  rules:\n    - host: api.example.com\n      methods: []\n",
+                        "4:16",
+                        "egress.rules[0].methods",
+                        "must list at least one method"),
+                row(
+                        "a single value where a list is expected gets the list form as its fix",
+                        "tools:\n  - name: a\n    scopes: repo\n",
+                        "3:13",
+                        "tools[0].scopes",
+                        "expected a list",
+                        "[repo]"),
+                row(
+                        "program paths are absolute: a PATH lookup could be hijacked",
+                        "commands:\n  programs:\n    git:\n      path: git\n",
+                        "4:13",
+                        "commands.programs.git.path",
+                        "'git' is relative",
+                        "/usr/bin/git"),
+                row(
+                        "NUL in a path is refused before it reaches the filesystem",
+                        "filesystem:\n  roots:\n    - path: \"/srv/\\0data\"\n",
+                        "3:13",
+                        "filesystem.roots[0].path",
+                        "is not a valid path"),
+                row(
+                        "numbers too large for their key are refused, not wrapped",
+                        "limits:\n  maxConcurrentCalls: 99999999999999\n",
+                        "2:23",
+                        "limits.maxConcurrentCalls",
+                        "far too large"),
+                row(
+                        "the whole filesystem is never a root",
+                        "filesystem:\n  roots:\n    - path: /\n      access: READ_WRITE\n",
+                        "3:13",
+                        "filesystem.roots[0].path",
+                        "'/' cannot be a root"));
+    }
+
+    private static Arguments row(String why, String yaml, String location, String path, String... fragments) {
+        return Arguments.of(why, yaml, location, path, fragments);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedPolicies")
+    void isRefusedWithLocationAndFix(String why, String yaml, String location, String path, String[] fragments) {
+        InvalidPolicyException e =
+                catchThrowableOfType(InvalidPolicyException.class, () -> PolicyLoader.fromYaml(yaml, "bad.yaml"));
+
+        assertThat(e).as(why).isNotNull();
+        assertThat(e.problems()).as(why).hasSize(1);
+        PolicyProblem problem = e.problems().get(0);
+        assertThat(problem.line() + ":" + problem.column())
+                .as(why + ": location")
+                .isEqualTo(location);
+        assertThat(problem.path()).as(why + ": path").isEqualTo(path);
+        assertThat(problem.source()).isEqualTo("bad.yaml");
+        assertThat(problem.message()).as(why + ": message").contains(fragments);
+        assertThat(e.getMessage()).startsWith("invalid policy: bad.yaml:" + location + ": ");
+    }
+}
