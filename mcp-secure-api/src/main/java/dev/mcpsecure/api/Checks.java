@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Collects the problems of one record under construction, so a record reports every bad component
@@ -61,7 +62,7 @@ final class Checks {
         }
     }
 
-    static String matches(String value, java.util.regex.Pattern pattern, String rule) {
+    static String matches(String value, Pattern pattern, String rule) {
         if (value == null) {
             return "is required";
         }
@@ -82,6 +83,11 @@ final class Checks {
             }
         }
         return null;
+    }
+
+    /** Whether {@code values} is present and holds no null, so its elements can be checked one by one. */
+    static boolean usable(Collection<?> values) {
+        return noNullElements(values) == null;
     }
 
     static String between(long value, long min, long max) {

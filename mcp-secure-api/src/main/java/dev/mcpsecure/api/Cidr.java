@@ -1,6 +1,7 @@
 package dev.mcpsecure.api;
 
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Objects;
 
 /**
@@ -14,17 +15,12 @@ public record Cidr(InetAddress network, int prefixLength) {
     /** Validates that the prefix fits the address family and that no host bits are set. */
     public Cidr {
         Objects.requireNonNull(network, "network");
-        int bits = network.getAddress().length * 8;
-        if (prefixLength < 0 || prefixLength > bits) {
-            throw new InvalidPolicyException(java.util.List.of(
-                    PolicyProblem.at("", "prefix length must be between 0 and " + bits + " but was " + prefixLength)));
+        String problem = Checks.between(prefixLength, 0, network.getAddress().length * 8L);
+        if (problem == null && !sameBlock(network.getAddress(), network.getAddress(), prefixLength, true)) {
+            problem = network.getHostAddress() + "/" + prefixLength + " has bits set after the prefix; write "
+                    + masked(network, prefixLength) + "/" + prefixLength;
         }
-        if (!sameBlock(network.getAddress(), network.getAddress(), prefixLength, true)) {
-            throw new InvalidPolicyException(java.util.List.of(PolicyProblem.at(
-                    "",
-                    network.getHostAddress() + "/" + prefixLength + " has bits set after the prefix; write "
-                            + masked(network, prefixLength) + "/" + prefixLength)));
-        }
+        Checks.require("", problem);
     }
 
     /**
@@ -93,7 +89,7 @@ public record Cidr(InetAddress network, int prefixLength) {
         }
         try {
             return InetAddress.getByAddress(bytes).getHostAddress();
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -61,7 +61,7 @@ public record EgressRule(
         if (audience != null && audience.isPresent()) {
             checks.check("audience", TokenPolicy.audienceProblem(audience.get()));
         }
-        if (paths != null && checks.ok()) {
+        if (Checks.usable(paths)) {
             for (int i = 0; i < paths.size(); i++) {
                 checks.check(PolicyProblem.indexPath("paths", i), pathProblem(paths.get(i)));
             }

@@ -47,7 +47,7 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, List<String> deny, lo
                 .check("roots", Checks.noNullElements(roots))
                 .check("deny", Checks.noNullElements(deny))
                 .check("maxFileSize", Checks.sizeBetween(maxFileSize, 1, MAX_FILE_SIZE_CAP));
-        if (checks.ok()) {
+        if (Checks.usable(roots)) {
             Map<Object, Integer> seen = new HashMap<>();
             for (int i = 0; i < roots.size(); i++) {
                 Integer first = seen.putIfAbsent(roots.get(i).path(), i);
@@ -58,6 +58,8 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, List<String> deny, lo
                                     + first + "]); keep one entry with the access it needs");
                 }
             }
+        }
+        if (Checks.usable(deny)) {
             for (int i = 0; i < deny.size(); i++) {
                 checks.check(PolicyProblem.indexPath("deny", i), globProblem(deny.get(i)));
             }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -46,6 +47,7 @@ public record ProgramPolicy(
 
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern SUBCOMMAND = Pattern.compile("[^-\\s]\\S*");
     private static final Pattern FLAG = Pattern.compile("-[^\\s=]+");
 
     /** Validates every component and copies the lists. */
@@ -66,16 +68,9 @@ public record ProgramPolicy(
                     "sha256",
                     Checks.matches(sha256.get(), SHA256, "write the SHA-256 as 64 lower-case hex digits (sha256sum)"));
         }
-        if (checks.ok()) {
-            eachMatches(
-                    checks,
-                    "subcommands",
-                    subcommands,
-                    Pattern.compile("[^-\\s][^\\s]*"),
-                    "a subcommand is one word not starting with '-'");
-            eachMatches(checks, "flags", flags, FLAG, "a flag starts with '-' and has no spaces or '='");
-            eachMatches(checks, "env", env, ENV_NAME, "an environment variable name is letters, digits and '_'");
-        }
+        eachMatches(checks, "subcommands", subcommands, SUBCOMMAND, "a subcommand is one word not starting with '-'");
+        eachMatches(checks, "flags", flags, FLAG, "a flag starts with '-' and has no spaces or '='");
+        eachMatches(checks, "env", env, ENV_NAME, "an environment variable name is letters, digits and '_'");
         checks.throwIfAny();
         subcommands = List.copyOf(subcommands);
         flags = List.copyOf(flags);
@@ -89,6 +84,9 @@ public record ProgramPolicy(
     }
 
     private static void eachMatches(Checks checks, String field, List<String> values, Pattern pattern, String rule) {
+        if (!Checks.usable(values)) {
+            return;
+        }
         for (int i = 0; i < values.size(); i++) {
             checks.check(PolicyProblem.indexPath(field, i), Checks.matches(values.get(i), pattern, rule));
         }
@@ -149,7 +147,7 @@ public record ProgramPolicy(
 
         /** Adds the rule for the next positional argument. */
         public Builder arg(ArgRule rule) {
-            args.add(java.util.Objects.requireNonNull(rule, "rule"));
+            args.add(Objects.requireNonNull(rule, "rule"));
             return this;
         }
 

@@ -34,7 +34,7 @@ public record TokenPolicy(Duration maxTtl, Map<String, TokenAudience> audiences)
                 String path = PolicyProblem.keyPath("audiences", String.valueOf(audience));
                 checks.check(path, audienceProblem(audience));
                 checks.check(path, Checks.notNull(minting));
-                if (checks.ok() && maxTtl != null && minting.ttl().compareTo(maxTtl) > 0) {
+                if (minting != null && maxTtl != null && minting.ttl().compareTo(maxTtl) > 0) {
                     checks.check(
                             path + ".ttl",
                             "ttl " + Units.duration(minting.ttl()) + " is above maxTtl " + Units.duration(maxTtl)

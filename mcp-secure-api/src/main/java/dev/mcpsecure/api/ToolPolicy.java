@@ -1,6 +1,7 @@
 package dev.mcpsecure.api;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -122,7 +123,7 @@ public record ToolPolicy(
         /** Enables these risk classes in addition to {@link RiskClass#READ_ONLY}. */
         public Builder risks(RiskClass... risks) {
             Checks.requireUnset(this.risks, "risks");
-            Checks.require("risks", Checks.noNullElements(java.util.Arrays.asList(risks)));
+            Checks.require("risks", Checks.noNullElements(Arrays.asList(risks)));
             this.risks = Set.of(risks);
             return this;
         }
@@ -130,7 +131,7 @@ public record ToolPolicy(
         /** Scopes the caller's token must carry. */
         public Builder scopes(String... scopes) {
             Checks.requireUnset(this.scopes, "scopes");
-            Set<String> set = new LinkedHashSet<>(java.util.Arrays.asList(scopes));
+            Set<String> set = new LinkedHashSet<>(Arrays.asList(scopes));
             Checks.require("scopes", scopesProblem(set));
             this.scopes = set;
             return this;

@@ -26,7 +26,7 @@ public record TransportPolicy(String bind, boolean allowPublicBind, List<String>
         Checks checks = new Checks()
                 .check("bind", bindProblem(bind, allowPublicBind))
                 .check("allowedOrigins", Checks.noNullElements(allowedOrigins));
-        if (checks.ok()) {
+        if (Checks.usable(allowedOrigins)) {
             for (int i = 0; i < allowedOrigins.size(); i++) {
                 checks.check(PolicyProblem.indexPath("allowedOrigins", i), originProblem(allowedOrigins.get(i)));
             }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -107,6 +108,25 @@ class PolicyRecordsTest {
                 .hasMessageContaining("roots[1].path: root '/srv' is listed twice (first as roots[0])");
         assertThatThrownBy(() -> FilesystemPolicy.builder().deny("[unclosed"))
                 .hasMessageContaining("'[unclosed' is not a valid glob");
+    }
+
+    @Test
+    void aBadComponentDoesNotHideProblemsInTheOthers() {
+        InvalidPolicyException e = catchThrowableOfType(
+                InvalidPolicyException.class,
+                () -> new FilesystemPolicy(
+                        List.of(FilesystemRoot.readOnly(Path.of("/srv")), FilesystemRoot.readOnly(Path.of("/srv"))),
+                        List.of("[bad"),
+                        0));
+        assertThat(e.problems())
+                .extracting(PolicyProblem::path)
+                .containsExactly("maxFileSize", "roots[1].path", "deny[0]");
+    }
+
+    @Test
+    void problemMessagesEscapeControlCharacters() {
+        PolicyProblem problem = PolicyProblem.at("server.name", "'\u001b[31mred' is not valid");
+        assertThat(problem.message()).isEqualTo("'\\u001b[31mred' is not valid").doesNotContain("\u001b");
     }
 
     @Test
@@ -274,11 +294,11 @@ class PolicyRecordsTest {
 
     @Test
     void secretsAndTokensNeverPrintTheirValues() {
-        AccessToken token = new AccessToken("eyJ.secret-token", "https://api.example.com", java.time.Instant.EPOCH);
+        AccessToken token = new AccessToken("eyJ.secret-token", "https://api.example.com", Instant.EPOCH);
         Secret secret = new Secret("db-password", "hunter2");
         assertThat(token.toString()).doesNotContain("secret-token").contains("██", "https://api.example.com");
         assertThat(secret.toString()).doesNotContain("hunter2").contains("db-password", "██");
-        assertThat(token.expiredAt(java.time.Instant.EPOCH)).isTrue();
+        assertThat(token.expiredAt(Instant.EPOCH)).isTrue();
     }
 
     @Test
