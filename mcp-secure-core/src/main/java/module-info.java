@@ -1,13 +1,16 @@
 /**
- * mcp-secure enforcement: the policy loader, and (as they land) the secure server wrapper, the
- * guards, the egress client, token verification and audit sinks.
+ * mcp-secure enforcement: the policy loader, the secure server wrapper with its tool pipeline and
+ * audit sink, and (as they land) the file, command and egress guards and token verification.
  */
 module dev.mcpsecure.core {
     requires transitive dev.mcpsecure.api;
     requires tools.jackson.core;
     requires tools.jackson.databind;
     requires tools.jackson.dataformat.yaml;
-    requires org.slf4j;
+    requires transitive org.slf4j;
+    requires transitive io.modelcontextprotocol.sdk.mcp.core;
+    requires transitive reactor.core;
+    requires org.reactivestreams;
 
     exports dev.mcpsecure.core;
 }

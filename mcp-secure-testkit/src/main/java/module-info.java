@@ -1,9 +1,14 @@
 /**
- * Test fixtures for mcp-secure users and for mcp-secure itself: a recording audit sink now; the
- * real OpenBao launcher and MCP test clients as their issues land.
+ * Test fixtures for mcp-secure users and for mcp-secure itself: a recording audit sink, an
+ * in-memory MCP transport pair and a launcher for the official Python MCP client. Depends on the
+ * MCP SDK and the mcp-secure API only, never on the enforcement engine.
  */
 module dev.mcpsecure.testkit {
     requires transitive dev.mcpsecure.api;
+    requires transitive io.modelcontextprotocol.sdk.mcp.core;
+    requires transitive reactor.core;
+    requires org.reactivestreams;
+    requires org.slf4j;
 
     exports dev.mcpsecure.testkit;
 }

@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param redactions how many secret or token values were removed from the result
  * @param incidentId the id under which a failure's details are in the server log, or {@code null}
  * @param detail a short, client-safe explanation
+ * @param arguments the call's arguments as canonical JSON with token and secret values redacted,
+ *     only when the audit policy asks for them; otherwise {@code null}
  */
 public record AuditEvent(
         Instant time,
@@ -35,7 +37,8 @@ public record AuditEvent(
         long durationMicros,
         int redactions,
         String incidentId,
-        String detail) {
+        String detail,
+        String arguments) {
 
     /** Validates the required components. */
     public AuditEvent {

@@ -81,6 +81,8 @@ public enum ReasonCode {
     TOKEN_MISSING,
     /** A bearer token is malformed, badly signed, expired or not meant for this server. */
     TOKEN_INVALID,
+    /** The secret name is not mapped in the policy, or no secret source is configured. */
+    SECRET_UNKNOWN,
     /** The vault could not be reached in time and no valid cached credential remains. */
     VAULT_UNAVAILABLE,
 

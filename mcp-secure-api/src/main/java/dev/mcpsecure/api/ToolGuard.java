@@ -20,7 +20,7 @@ public interface ToolGuard {
 
     /**
      * Whether {@code call} may start. Checks, in this order: the tool is listed, its risks are
-     * enabled, the caller holds its scopes, the arguments fit the size limit, the rate limits
+     * enabled, the caller holds its scopes (on transports that authenticate), the arguments fit the size limit, the rate limits
      * (per tool and per session) have room.
      *
      * @return the first failing check's denial ({@link ReasonCode#TOOL_NOT_ALLOWED},

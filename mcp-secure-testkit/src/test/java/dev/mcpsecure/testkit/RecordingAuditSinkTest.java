@@ -27,7 +27,8 @@ class RecordingAuditSinkTest {
                 1,
                 0,
                 null,
-                "d");
+                "d",
+                null);
     }
 
     @Test

@@ -1,0 +1,127 @@
+package dev.mcpsecure.core.internal.pipeline;
+
+import dev.mcpsecure.api.AuditEvent;
+import dev.mcpsecure.api.AuditSink;
+import dev.mcpsecure.api.RiskClass;
+import dev.mcpsecure.api.SecurityPolicy;
+import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every secured tool of one server shares: the policy's tool guard, the server-wide
+ * concurrency permits, the redactor, the audit sink, the thread pool sync tools run on.
+ * Thread-safe.
+ */
+public final class Pipeline {
+
+    private static final Logger LOG = LoggerFactory.getLogger("dev.mcpsecure.core");
+
+    private final String serverName;
+    private final PolicyToolGuard guard;
+    private final Semaphore serverPermits;
+    private final Redactor redactor;
+    private final AuditSink auditSink;
+    private final boolean includeArguments;
+    private final Duration confirmationTimeout;
+    private final Incidents incidents = new Incidents();
+    private final ExecutorService toolThreads;
+
+    /**
+     * @param confirmationTimeout how long a confirmation question waits for the user
+     */
+    public Pipeline(SecurityPolicy policy, Redactor redactor, AuditSink auditSink, Duration confirmationTimeout) {
+        this.serverName = policy.server().name();
+        this.guard = new PolicyToolGuard(policy, System::nanoTime);
+        this.serverPermits = new Semaphore(policy.limits().maxConcurrentCalls());
+        this.redactor = redactor;
+        this.auditSink = auditSink;
+        this.includeArguments = policy.audit().includeArguments();
+        this.confirmationTimeout = confirmationTimeout;
+        this.toolThreads = Executors.newCachedThreadPool(daemonThreads("mcp-secure-tool-"));
+    }
+
+    /** The secured form of a sync tool. */
+    public SecuredTool secure(SyncToolSpecification spec, Set<RiskClass> declaredRisks) {
+        return new SecuredTool(spec.tool().name(), declaredRisks, ToolInvoker.of(spec, toolThreads), this);
+    }
+
+    /** The secured form of an async tool. */
+    public SecuredTool secure(AsyncToolSpecification spec, Set<RiskClass> declaredRisks) {
+        return new SecuredTool(spec.tool().name(), declaredRisks, ToolInvoker.of(spec), this);
+    }
+
+    /**
+     * The stand-in for a tool the policy does not expose: it never calls the tool's code and
+     * answers every call with the exposure denial, audited.
+     */
+    public SecuredTool refused(String name, Set<RiskClass> declaredRisks) {
+        return new SecuredTool(name, declaredRisks, null, this);
+    }
+
+    /** The guard deciding exposure and calls. */
+    public PolicyToolGuard guard() {
+        return guard;
+    }
+
+    /**
+     * Records {@code event}.
+     *
+     * @return false if the sink failed, in which case the call must not be reported as allowed
+     */
+    public boolean audit(AuditEvent event) {
+        try {
+            auditSink.record(event);
+            return true;
+        } catch (RuntimeException e) {
+            LOG.error("the audit sink failed; the call's result is withheld", e);
+            return false;
+        }
+    }
+
+    /** Stops the threads sync tools run on; running tools are interrupted. */
+    public void shutdown() {
+        toolThreads.shutdownNow();
+    }
+
+    String serverName() {
+        return serverName;
+    }
+
+    Semaphore serverPermits() {
+        return serverPermits;
+    }
+
+    Redactor redactor() {
+        return redactor;
+    }
+
+    boolean includeArguments() {
+        return includeArguments;
+    }
+
+    Duration confirmationTimeout() {
+        return confirmationTimeout;
+    }
+
+    Incidents incidents() {
+        return incidents;
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,84 @@
+package dev.mcpsecure.core.internal.pipeline;
+
+import dev.mcpsecure.api.Decision;
+import dev.mcpsecure.api.Limits;
+import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.RiskClass;
+import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.ToolCall;
+import dev.mcpsecure.api.ToolGuard;
+import dev.mcpsecure.api.ToolPolicy;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * The {@link ToolGuard} a {@link SecurityPolicy} defines. Thread-safe; never blocks.
+ */
+public final class PolicyToolGuard implements ToolGuard {
+
+    private final Map<String, ToolPolicy> tools = new HashMap<>();
+    private final Map<String, RateLimiter> rates = new HashMap<>();
+    private final Limits limits;
+    private final LongSupplier nanoClock;
+
+    /** @param nanoClock a monotonic clock in nanoseconds, {@code System::nanoTime} outside tests */
+    public PolicyToolGuard(SecurityPolicy policy, LongSupplier nanoClock) {
+        this.limits = policy.limits();
+        this.nanoClock = nanoClock;
+        long now = nanoClock.getAsLong();
+        for (ToolPolicy tool : policy.tools()) {
+            tools.put(tool.name(), tool);
+            rates.put(tool.name(), new RateLimiter(tool.rateLimit(), now));
+        }
+    }
+
+    @Override
+    public Decision checkExposure(String tool, Set<RiskClass> declaredRisks) {
+        ToolPolicy policy = tools.get(tool);
+        if (policy == null) {
+            return Decision.deny(
+                    ReasonCode.TOOL_NOT_ALLOWED, "tool '" + tool + "' is not allowed by the server's policy");
+        }
+        if (!policy.enables(declaredRisks)) {
+            EnumSet<RiskClass> missing =
+                    declaredRisks.isEmpty() ? EnumSet.noneOf(RiskClass.class) : EnumSet.copyOf(declaredRisks);
+            missing.removeAll(policy.risks());
+            return Decision.deny(
+                    ReasonCode.RISK_NOT_ENABLED,
+                    "tool '" + tool + "' needs risk " + missing + ", which the server's policy does not enable for it");
+        }
+        return Decision.allow();
+    }
+
+    @Override
+    public Decision checkCall(ToolCall call) {
+        Decision exposure = checkExposure(call.tool(), call.declaredRisks());
+        if (!exposure.allowed()) {
+            return exposure;
+        }
+        ToolPolicy policy = tools.get(call.tool());
+        if (call.grantedScopes().isPresent() && !call.grantedScopes().get().containsAll(policy.scopes())) {
+            return Decision.deny(
+                    ReasonCode.SCOPE_MISSING, "the caller's token lacks a scope tool '" + call.tool() + "' requires");
+        }
+        if (call.argumentBytes() > limits.maxArgumentBytes()) {
+            return Decision.deny(
+                    ReasonCode.ARGUMENTS_TOO_LARGE,
+                    "arguments of " + call.argumentBytes() + " bytes exceed the limit of " + limits.maxArgumentBytes());
+        }
+        if (!rates.get(call.tool()).tryAcquire(call.sessionId(), nanoClock.getAsLong())) {
+            return Decision.deny(
+                    ReasonCode.RATE_LIMITED,
+                    "tool '" + call.tool() + "' is over its rate limit of " + policy.rateLimit() + "; try again later");
+        }
+        return Decision.allow();
+    }
+
+    /** The policy of a tool {@link #checkExposure} allows. */
+    ToolPolicy policy(String tool) {
+        return tools.get(tool);
+    }
+}

@@ -1,0 +1,451 @@
+package dev.mcpsecure.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mcpsecure.api.AccessToken;
+import dev.mcpsecure.api.AuditEvent;
+import dev.mcpsecure.api.AuditSink;
+import dev.mcpsecure.api.Limits;
+import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.RiskClass;
+import dev.mcpsecure.api.Secret;
+import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.ToolPolicy;
+import dev.mcpsecure.testkit.InMemoryTransport;
+import dev.mcpsecure.testkit.RecordingAuditSink;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema.ElicitResult;
+import io.modelcontextprotocol.spec.McpSchema.TextContent;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+class SecureMcpServerTest {
+
+    private static final String TOKEN_VALUE = "eyJhbGciOiJSUzI1NiJ9.token-for-test.signature";
+    private static final String SECRET_VALUE = "s3cr3t-db-password-for-test";
+
+    private final RecordingAuditSink audit = new RecordingAuditSink();
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable closeable : open) {
+            closeable.close();
+        }
+    }
+
+    /** A tool that counts its runs and answers {@code body}'s text. */
+    static final class CountingTool {
+        final AtomicInteger runs = new AtomicInteger();
+        final SyncToolSpecification spec;
+
+        CountingTool(String name, Function<CallToolRequest, CallToolResult> body) {
+            this.spec = SyncToolSpecification.builder()
+                    .tool(McpSchema.Tool.builder(name, Map.of("type", "object")).build())
+                    .callHandler((exchange, request) -> {
+                        runs.incrementAndGet();
+                        return body.apply(request);
+                    })
+                    .build();
+        }
+
+        CountingTool(String name, String answer) {
+            this(name, request -> text(answer));
+        }
+    }
+
+    static CallToolResult text(String text) {
+        return CallToolResult.builder().addTextContent(text).isError(false).build();
+    }
+
+    private McpSyncClient connect(SecureMcpServer.Builder builder, boolean elicitation, ElicitResult.Action answer) {
+        InMemoryTransport transport = InMemoryTransport.create();
+        McpSyncServer server = builder.buildSync(transport.serverProvider());
+        open.add(server::close);
+        McpClient.SyncSpec client = McpClient.sync(transport.clientTransport())
+                .clientInfo(
+                        McpSchema.Implementation.builder("test-client", "1.2.3").build())
+                .requestTimeout(Duration.ofSeconds(20));
+        if (elicitation) {
+            client.capabilities(
+                            McpSchema.ClientCapabilities.builder().elicitation().build())
+                    .elicitation(request -> new ElicitResult(answer, Map.of()));
+        }
+        McpSyncClient connected = client.build();
+        open.add(0, connected::close);
+        connected.initialize();
+        return connected;
+    }
+
+    private McpSyncClient connect(SecureMcpServer.Builder builder) {
+        return connect(builder, false, null);
+    }
+
+    private static CallToolResult call(McpSyncClient client, String tool, Map<String, Object> arguments) {
+        return client.callTool(
+                CallToolRequest.builder(tool).arguments(arguments).build());
+    }
+
+    private static String textOf(CallToolResult result) {
+        return ((TextContent) result.content().get(0)).text();
+    }
+
+    private static void assertDenied(CallToolResult result, ReasonCode reason) {
+        assertThat(result.isError()).isTrue();
+        assertThat(textOf(result)).startsWith(reason.name() + ": ");
+        assertThat(result.meta()).containsEntry("dev.mcpsecure/reason", reason.name());
+    }
+
+    @Test
+    void listsAndRunsOnlyWhatThePolicyAllows() {
+        CountingTool echo = new CountingTool("echo", "hello");
+        CountingTool unlisted = new CountingTool("unlisted", "never");
+        CountingTool writer = new CountingTool("write_note", "never");
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.readOnly("echo"))
+                .tool(ToolPolicy.readOnly("write_note"))
+                .build();
+        McpSyncClient client = connect(SecureMcpServer.builder(policy)
+                .auditSink(audit)
+                .tool(echo.spec)
+                .tool(unlisted.spec)
+                .tool(writer.spec, RiskClass.FS_WRITE));
+
+        assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("echo");
+        assertThat(audit.reasons()).containsExactly(ReasonCode.TOOL_NOT_ALLOWED, ReasonCode.RISK_NOT_ENABLED);
+        audit.clear();
+
+        CallToolResult allowed = call(client, "echo", Map.of());
+        assertThat(allowed.isError()).isFalse();
+        assertThat(textOf(allowed)).isEqualTo("hello");
+        assertDenied(call(client, "unlisted", Map.of()), ReasonCode.TOOL_NOT_ALLOWED);
+        assertDenied(call(client, "write_note", Map.of()), ReasonCode.RISK_NOT_ENABLED);
+
+        assertThat(echo.runs).hasValue(1);
+        assertThat(unlisted.runs).as("a tool outside the policy never runs").hasValue(0);
+        assertThat(writer.runs).as("a risky tool not enabled never runs").hasValue(0);
+        assertThat(audit.reasons())
+                .containsExactly(ReasonCode.ALLOWED, ReasonCode.TOOL_NOT_ALLOWED, ReasonCode.RISK_NOT_ENABLED);
+    }
+
+    @Test
+    void strictModeRefusesToBuildWithToolsThePolicyDoesNotExpose() {
+        CountingTool unlisted = new CountingTool("unlisted", "never");
+        SecureMcpServer.Builder builder = SecureMcpServer.builder(SecurityPolicy.denyAll())
+                .auditSink(audit)
+                .tool(unlisted.spec)
+                .strict();
+
+        assertThatThrownBy(() -> builder.buildSync(InMemoryTransport.create().serverProvider()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("TOOL_NOT_ALLOWED: tool 'unlisted' is not allowed");
+    }
+
+    @Test
+    void oversizedArgumentsAreRefusedBeforeTheToolRuns() {
+        CountingTool echo = new CountingTool("echo", "ok");
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.readOnly("echo"))
+                .limits(new Limits(100, 8))
+                .build();
+        McpSyncClient client =
+                connect(SecureMcpServer.builder(policy).auditSink(audit).tool(echo.spec));
+
+        assertDenied(call(client, "echo", Map.of("text", "x".repeat(200))), ReasonCode.ARGUMENTS_TOO_LARGE);
+        assertThat(echo.runs).hasValue(0);
+        assertThat(call(client, "echo", Map.of("text", "short")).isError()).isFalse();
+    }
+
+    @Test
+    void aFloodOfCallsIsRateLimited() {
+        CountingTool echo = new CountingTool("echo", "ok");
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.builder("echo")
+                        .rateLimit(3, Duration.ofHours(1))
+                        .build())
+                .build();
+        McpSyncClient client =
+                connect(SecureMcpServer.builder(policy).auditSink(audit).tool(echo.spec));
+
+        List<Boolean> errors = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            errors.add(call(client, "echo", Map.of()).isError());
+        }
+
+        assertThat(errors).containsExactly(false, false, false, true, true, true, true, true, true, true);
+        assertThat(echo.runs).hasValue(3);
+        assertThat(audit.reasons()).filteredOn(ReasonCode.RATE_LIMITED::equals).hasSize(7);
+    }
+
+    @Test
+    void callsBeyondAToolsConcurrencyAreRefusedWhileItRuns() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        CountingTool blocking = new CountingTool("blocking", request -> {
+            entered.countDown();
+            try {
+                finish.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return text("done");
+        });
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.builder("blocking").maxConcurrency(1).build())
+                .build();
+        McpSyncClient client =
+                connect(SecureMcpServer.builder(policy).auditSink(audit).tool(blocking.spec));
+
+        CompletableFuture<CallToolResult> first =
+                CompletableFuture.supplyAsync(() -> call(client, "blocking", Map.of()));
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+        assertDenied(call(client, "blocking", Map.of()), ReasonCode.CONCURRENCY_LIMITED);
+        finish.countDown();
+
+        assertThat(textOf(first.get(10, TimeUnit.SECONDS))).isEqualTo("done");
+        assertThat(blocking.runs).hasValue(1);
+        assertThat(call(client, "blocking", Map.of()).isError())
+                .as("the permit came back")
+                .isFalse();
+    }
+
+    @Test
+    void confirmedToolsRunOnlyWhenTheUserAccepts() {
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.builder("delete_note")
+                        .risks(RiskClass.FS_WRITE)
+                        .confirm(true)
+                        .build())
+                .build();
+
+        CountingTool declined = new CountingTool("delete_note", "deleted");
+        McpSyncClient decliner = connect(
+                SecureMcpServer.builder(policy).auditSink(audit).tool(declined.spec, RiskClass.FS_WRITE),
+                true,
+                ElicitResult.Action.DECLINE);
+        assertDenied(call(decliner, "delete_note", Map.of()), ReasonCode.USER_DECLINED);
+        assertThat(declined.runs).hasValue(0);
+
+        CountingTool unasked = new CountingTool("delete_note", "deleted");
+        McpSyncClient noElicitation =
+                connect(SecureMcpServer.builder(policy).auditSink(audit).tool(unasked.spec, RiskClass.FS_WRITE));
+        assertDenied(call(noElicitation, "delete_note", Map.of()), ReasonCode.CONFIRMATION_UNAVAILABLE);
+        assertThat(unasked.runs).hasValue(0);
+
+        CountingTool accepted = new CountingTool("delete_note", "deleted");
+        McpSyncClient accepter = connect(
+                SecureMcpServer.builder(policy).auditSink(audit).tool(accepted.spec, RiskClass.FS_WRITE),
+                true,
+                ElicitResult.Action.ACCEPT);
+        assertThat(textOf(call(accepter, "delete_note", Map.of()))).isEqualTo("deleted");
+        assertThat(accepted.runs).hasValue(1);
+    }
+
+    @Test
+    void aHungToolTimesOutAndIsInterrupted() throws Exception {
+        CountDownLatch interrupted = new CountDownLatch(1);
+        CountingTool slow = new CountingTool("slow", request -> {
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                interrupted.countDown();
+            }
+            return text("late");
+        });
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.builder("slow").timeout(Duration.ofMillis(300)).build())
+                .build();
+        McpSyncClient client =
+                connect(SecureMcpServer.builder(policy).auditSink(audit).tool(slow.spec));
+
+        long start = System.nanoTime();
+        CallToolResult result = call(client, "slow", Map.of());
+
+        assertDenied(result, ReasonCode.TIMEOUT);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(interrupted.await(5, TimeUnit.SECONDS))
+                .as("the tool's thread was interrupted")
+                .isTrue();
+    }
+
+    @Test
+    void anAsyncToolThatNeverAnswersTimesOut() {
+        AsyncToolSpecification never = new AsyncToolSpecification(
+                McpSchema.Tool.builder("never", Map.of("type", "object")).build(), (exchange, request) -> Mono.never());
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.builder("never")
+                        .timeout(Duration.ofMillis(200))
+                        .build())
+                .build();
+        McpSyncClient client =
+                connect(SecureMcpServer.builder(policy).auditSink(audit).tool(never));
+
+        assertDenied(call(client, "never", Map.of()), ReasonCode.TIMEOUT);
+        assertDenied(call(client, "never", Map.of()), ReasonCode.TIMEOUT);
+        assertThat(audit.reasons()).containsExactly(ReasonCode.TIMEOUT, ReasonCode.TIMEOUT);
+    }
+
+    @Test
+    void aHugeResultIsReplacedByOutputTooLarge() {
+        CountingTool big = new CountingTool("big", request -> text("x".repeat(50 * 1024 * 1024)));
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.builder("big").maxOutputBytes(1 << 20).build())
+                .build();
+        McpSyncClient client =
+                connect(SecureMcpServer.builder(policy).auditSink(audit).tool(big.spec));
+
+        CallToolResult result = call(client, "big", Map.of());
+
+        assertDenied(result, ReasonCode.OUTPUT_TOO_LARGE);
+        assertThat(textOf(result)).hasSizeLessThan(300);
+        assertThat(big.runs).hasValue(1);
+    }
+
+    @Test
+    void aThrowingToolLeaksNeitherItsMessageNorAStackTrace() {
+        CountingTool boom = new CountingTool("boom", request -> {
+            throw new IllegalStateException("cannot open /home/alice/.config/app/credentials.json");
+        });
+        McpSyncClient client = connect(SecureMcpServer.builder(SecurityPolicy.builder()
+                        .tool(ToolPolicy.readOnly("boom"))
+                        .build())
+                .auditSink(audit)
+                .tool(boom.spec));
+
+        CallToolResult result = call(client, "boom", Map.of());
+
+        assertDenied(result, ReasonCode.TOOL_FAILED);
+        String incident = (String) result.meta().get("dev.mcpsecure/incident");
+        assertThat(incident).matches("[0-9a-f]{12}");
+        assertThat(textOf(result))
+                .contains(incident)
+                .doesNotContain("/home/alice")
+                .doesNotContain("IllegalStateException")
+                .doesNotContain("at dev.");
+        assertThat(audit.events()).singleElement().satisfies(event -> {
+            assertThat(event.incidentId()).isEqualTo(incident);
+            assertThat(event.detail()).doesNotContain("/home/alice");
+        });
+    }
+
+    @Test
+    void tokensAndSecretsHandedToToolsAreRedactedFromResults() {
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.builder("leaky").risks(RiskClass.NETWORK).build())
+                .build();
+        SecureMcpServer.Builder builder = SecureMcpServer.builder(policy)
+                .auditSink(audit)
+                .tokenSource(audience ->
+                        new AccessToken(TOKEN_VALUE, audience, Instant.now().plusSeconds(300)))
+                .secretSource(name -> new Secret(name, SECRET_VALUE));
+        var tokens = builder.tokens();
+        var secrets = builder.secrets();
+        CountingTool leaky = new CountingTool("leaky", request -> CallToolResult.builder()
+                .addTextContent(
+                        "token " + tokens.token("https://api.example.com").value())
+                .addTextContent("secret " + secrets.secret("db").value() + " and again " + SECRET_VALUE)
+                .structuredContent(Map.of("nested", List.of(Map.of("value", SECRET_VALUE))))
+                .isError(false)
+                .build());
+        McpSyncClient client = connect(builder.tool(leaky.spec, RiskClass.NETWORK));
+
+        CallToolResult result = call(client, "leaky", Map.of());
+
+        assertThat(result.isError()).isFalse();
+        assertThat(result.content())
+                .extracting(content -> ((TextContent) content).text())
+                .containsExactly("token [REDACTED]", "secret [REDACTED] and again [REDACTED]");
+        assertThat(result.structuredContent().toString())
+                .doesNotContain(SECRET_VALUE)
+                .contains("[REDACTED]");
+        assertThat(audit.events())
+                .singleElement()
+                .extracting(AuditEvent::redactions)
+                .isEqualTo(4);
+    }
+
+    @Test
+    void withoutConfiguredSourcesToolsGetTypedDenials() {
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.builder("needs_token").risks(RiskClass.NETWORK).build())
+                .build();
+        SecureMcpServer.Builder builder = SecureMcpServer.builder(policy).auditSink(audit);
+        var tokens = builder.tokens();
+        CountingTool tool = new CountingTool(
+                "needs_token", request -> text(tokens.token("https://x.example").value()));
+        McpSyncClient client = connect(builder.tool(tool.spec, RiskClass.NETWORK));
+
+        assertDenied(call(client, "needs_token", Map.of()), ReasonCode.TOKEN_AUDIENCE_UNKNOWN);
+    }
+
+    @Test
+    void everyCallYieldsExactlyOneCompleteAuditEvent() {
+        CountingTool echo = new CountingTool("echo", "hi");
+        McpSyncClient client = connect(SecureMcpServer.builder(SecurityPolicy.builder()
+                        .server("audited", "")
+                        .tool(ToolPolicy.readOnly("echo"))
+                        .build())
+                .auditSink(audit)
+                .tool(echo.spec));
+
+        call(client, "echo", Map.of("b", 2, "a", 1));
+        call(client, "echo", Map.of("a", 1, "b", 2));
+
+        assertThat(audit.events()).hasSize(2).allSatisfy(event -> {
+            assertThat(event.server()).isEqualTo("audited");
+            assertThat(event.tool()).isEqualTo("echo");
+            assertThat(event.allowed()).isTrue();
+            assertThat(event.reason()).isEqualTo(ReasonCode.ALLOWED);
+            assertThat(event.sessionId()).isNotBlank();
+            assertThat(event.clientName()).isEqualTo("test-client");
+            assertThat(event.clientVersion()).isEqualTo("1.2.3");
+            assertThat(event.argumentsSha256()).matches("[0-9a-f]{64}");
+            assertThat(event.durationMicros()).isPositive();
+            assertThat(event.arguments()).isNull();
+        });
+        assertThat(audit.events().get(0).argumentsSha256())
+                .as("the digest is over canonical JSON: key order does not matter")
+                .isEqualTo(audit.events().get(1).argumentsSha256());
+        assertThat(Slf4jAuditSink.toJson(audit.events().get(0)))
+                .startsWith("{\"time\":")
+                .contains("\"decision\":\"allow\"", "\"reason\":\"ALLOWED\"", "\"client\":\"test-client\"")
+                .doesNotContain("\n");
+    }
+
+    @Test
+    void aFailingAuditSinkWithholdsTheResult() {
+        CountingTool echo = new CountingTool("echo", "secret result");
+        AuditSink broken = event -> {
+            throw new IllegalStateException("disk full");
+        };
+        McpSyncClient client = connect(SecureMcpServer.builder(SecurityPolicy.builder()
+                        .tool(ToolPolicy.readOnly("echo"))
+                        .build())
+                .auditSink(broken)
+                .tool(echo.spec));
+
+        CallToolResult result = call(client, "echo", Map.of());
+
+        assertDenied(result, ReasonCode.AUDIT_UNAVAILABLE);
+        assertThat(textOf(result)).doesNotContain("secret result");
+    }
+}
