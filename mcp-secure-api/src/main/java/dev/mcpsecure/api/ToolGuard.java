@@ -20,8 +20,8 @@ public interface ToolGuard {
 
     /**
      * Whether {@code call} may start. Checks, in this order: the tool is listed, its risks are
-     * enabled, the caller holds its scopes (on transports that authenticate), the arguments fit the size limit, the rate limits
-     * (per tool and per session) have room.
+     * enabled, the caller holds its scopes (on transports that authenticate), the arguments fit the size limit, the tool's rate
+     * limit has room for this session.
      *
      * @return the first failing check's denial ({@link ReasonCode#TOOL_NOT_ALLOWED},
      *     {@link ReasonCode#RISK_NOT_ENABLED}, {@link ReasonCode#SCOPE_MISSING},

@@ -8,6 +8,7 @@ import dev.mcpsecure.api.SecretSource;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenSource;
 import dev.mcpsecure.api.ToolPolicy;
+import dev.mcpsecure.core.internal.pipeline.GuardedTransportProvider;
 import dev.mcpsecure.core.internal.pipeline.Pipeline;
 import dev.mcpsecure.core.internal.pipeline.RedactingSources;
 import dev.mcpsecure.core.internal.pipeline.Redactor;
@@ -44,7 +45,7 @@ import reactor.core.publisher.Mono;
  *       to it gets {@code TOOL_NOT_ALLOWED} or {@code RISK_NOT_ENABLED}, and the build logs a
  *       warning and an audit event; {@link Builder#strict()} makes it a build error instead;
  *   <li>every exposed tool's handler is wrapped in the fixed pipeline: tool allowed, risk enabled,
- *       argument size, rate limits (per tool and per session), concurrency (per tool and server
+ *       argument size, the tool's rate limit (for each session), concurrency (per tool and server
  *       wide), confirmation through elicitation for {@code confirm} tools, the tool under its
  *       timeout, output size cap, redaction of every token and secret value handed out through
  *       {@link Builder#tokens()} and {@link Builder#secrets()}, and one audit event.
@@ -52,8 +53,9 @@ import reactor.core.publisher.Mono;
  *
  * <p>Denials and failures are error results ({@code isError}) whose text starts with the reason
  * code, which {@code _meta["dev.mcpsecure/reason"]} also carries; a failure carries an incident id
- * whose exception is only in the server log. The SDK rejects a call to a name no one registered
- * with a JSON-RPC error before any handler runs; such calls are not audited here yet.
+ * whose exception is only in the server log. A call to a name no one registered is answered the
+ * same way ({@code TOOL_NOT_ALLOWED}, audited) before the SDK sees it, on every transport provider
+ * built on {@code McpServerSession} (stdio, and the testkit's in-memory pair).
  *
  * <p>Add tools only through this builder: a tool added later with the SDK server's own {@code
  * addTool} bypasses the pipeline.
@@ -244,7 +246,7 @@ public final class SecureMcpServer {
                     LOG.warn("the policy lists tool '{}', but the server registers no such tool", listed.name());
                 }
             }
-            return McpServer.async(transport)
+            return McpServer.async(new GuardedTransportProvider(transport, tools.keySet(), pipeline))
                     .serverInfo(policy.server().name(), version == null ? "unversioned" : version)
                     .capabilities(
                             McpSchema.ServerCapabilities.builder().tools(true).build())

@@ -73,6 +73,19 @@ class SecureMcpServerTest {
         }
     }
 
+    /** A tool that signals {@code entered}, then waits for {@code finish} and answers "done". */
+    static CountingTool blockingTool(CountDownLatch entered, CountDownLatch finish) {
+        return new CountingTool("blocking", request -> {
+            entered.countDown();
+            try {
+                finish.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return text("done");
+        });
+    }
+
     static CallToolResult text(String text) {
         return CallToolResult.builder().addTextContent(text).isError(false).build();
     }
@@ -148,6 +161,31 @@ class SecureMcpServerTest {
     }
 
     @Test
+    void aCallToANameNoOneRegisteredIsRefusedAndAudited() {
+        CountingTool echo = new CountingTool("echo", "hello");
+        McpSyncClient client = connect(SecureMcpServer.builder(SecurityPolicy.builder()
+                        .tool(ToolPolicy.readOnly("echo"))
+                        .build())
+                .auditSink(audit)
+                .tool(echo.spec));
+
+        CallToolResult result = call(client, "rm_rf\u001b[2J", Map.of("path", "/"));
+
+        assertDenied(result, ReasonCode.TOOL_NOT_ALLOWED);
+        assertThat(textOf(result)).contains("does not exist on this server");
+        assertThat(audit.events()).singleElement().satisfies(event -> {
+            assertThat(event.tool()).isEqualTo("rm_rf\u001b[2J");
+            assertThat(event.reason()).isEqualTo(ReasonCode.TOOL_NOT_ALLOWED);
+            assertThat(event.clientName()).isEqualTo("test-client");
+            assertThat(event.argumentsSha256()).matches("[0-9a-f]{64}");
+        });
+        assertThat(Slf4jAuditSink.toJson(audit.events().get(0))).contains("rm_rf\\u001B[2J");
+        assertThat(textOf(call(client, "echo", Map.of())))
+                .as("the session goes on")
+                .isEqualTo("hello");
+    }
+
+    @Test
     void strictModeRefusesToBuildWithToolsThePolicyDoesNotExpose() {
         CountingTool unlisted = new CountingTool("unlisted", "never");
         SecureMcpServer.Builder builder = SecureMcpServer.builder(SecurityPolicy.denyAll())
@@ -200,15 +238,7 @@ class SecureMcpServerTest {
     void callsBeyondAToolsConcurrencyAreRefusedWhileItRuns() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch finish = new CountDownLatch(1);
-        CountingTool blocking = new CountingTool("blocking", request -> {
-            entered.countDown();
-            try {
-                finish.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return text("done");
-        });
+        CountingTool blocking = blockingTool(entered, finish);
         SecurityPolicy policy = SecurityPolicy.builder()
                 .tool(ToolPolicy.builder("blocking").maxConcurrency(1).build())
                 .build();
@@ -226,6 +256,32 @@ class SecureMcpServerTest {
         assertThat(call(client, "blocking", Map.of()).isError())
                 .as("the permit came back")
                 .isFalse();
+    }
+
+    @Test
+    void callsBeyondTheServersConcurrencyAreRefused() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        CountingTool blocking = blockingTool(entered, finish);
+        CountingTool other = new CountingTool("other", "ran");
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.readOnly("blocking"))
+                .tool(ToolPolicy.readOnly("other"))
+                .limits(new Limits(Limits.DEFAULT_MAX_ARGUMENT_BYTES, 1))
+                .build();
+        McpSyncClient client = connect(SecureMcpServer.builder(policy)
+                .auditSink(audit)
+                .tool(blocking.spec)
+                .tool(other.spec));
+
+        CompletableFuture<CallToolResult> first =
+                CompletableFuture.supplyAsync(() -> call(client, "blocking", Map.of()));
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+        assertDenied(call(client, "other", Map.of()), ReasonCode.CONCURRENCY_LIMITED);
+        assertThat(other.runs).hasValue(0);
+        finish.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        assertThat(textOf(call(client, "other", Map.of()))).isEqualTo("ran");
     }
 
     @Test

@@ -4,7 +4,6 @@ import dev.mcpsecure.api.EgressRule;
 import dev.mcpsecure.api.FilesystemPolicy;
 import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.InvalidPolicyException;
-import dev.mcpsecure.api.PolicyProblem;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.core.PolicyLoader;
@@ -43,10 +42,7 @@ public final class PolicyCheck {
         try {
             policy = PolicyLoader.load(file);
         } catch (InvalidPolicyException e) {
-            err.println(file + ": INVALID, " + e.problems().size() + " problem(s)");
-            for (PolicyProblem problem : e.problems()) {
-                err.println("  " + problem);
-            }
+            err.println(e.getMessage());
             return INVALID;
         } catch (NoSuchFileException e) {
             err.println(file + ": no such file");

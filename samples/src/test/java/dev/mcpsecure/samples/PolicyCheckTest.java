@@ -41,7 +41,7 @@ class PolicyCheckTest {
 
         assertThat(run(policy.toString())).isEqualTo(PolicyCheck.INVALID);
         assertThat(err.toString(StandardCharsets.UTF_8))
-                .contains("INVALID, 2 problem(s)")
+                .contains("invalid policy, 2 problems:")
                 .contains("bad.yaml:3:14: tools[0].timeout: 'soon' is not a duration")
                 .contains("bad.yaml:5:9: transport.bind");
         assertThat(out.size()).isZero();

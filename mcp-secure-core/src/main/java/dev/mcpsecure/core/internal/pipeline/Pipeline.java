@@ -2,6 +2,8 @@ package dev.mcpsecure.core.internal.pipeline;
 
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditSink;
+import dev.mcpsecure.api.Decision;
+import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecurityPolicy;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
@@ -51,12 +53,12 @@ public final class Pipeline {
 
     /** The secured form of a sync tool. */
     public SecuredTool secure(SyncToolSpecification spec, Set<RiskClass> declaredRisks) {
-        return new SecuredTool(spec.tool().name(), declaredRisks, ToolInvoker.of(spec, toolThreads), this);
+        return new SecuredTool(spec.tool().name(), declaredRisks, ToolInvoker.of(spec, toolThreads), this, null);
     }
 
     /** The secured form of an async tool. */
     public SecuredTool secure(AsyncToolSpecification spec, Set<RiskClass> declaredRisks) {
-        return new SecuredTool(spec.tool().name(), declaredRisks, ToolInvoker.of(spec), this);
+        return new SecuredTool(spec.tool().name(), declaredRisks, ToolInvoker.of(spec), this, null);
     }
 
     /**
@@ -64,7 +66,21 @@ public final class Pipeline {
      * answers every call with the exposure denial, audited.
      */
     public SecuredTool refused(String name, Set<RiskClass> declaredRisks) {
-        return new SecuredTool(name, declaredRisks, null, this);
+        return new SecuredTool(name, declaredRisks, null, this, null);
+    }
+
+    /**
+     * The stand-in for a tool name no one registered: every call is refused with {@code
+     * TOOL_NOT_ALLOWED} and audited. Names are cut to 128 characters in the refusal and audit.
+     */
+    public SecuredTool unknown(String name) {
+        String shown = name.length() > 128 ? name.substring(0, 128) + "..." : name;
+        return new SecuredTool(
+                shown,
+                Set.of(),
+                null,
+                this,
+                Decision.deny(ReasonCode.TOOL_NOT_ALLOWED, "tool '" + shown + "' does not exist on this server"));
     }
 
     /** The guard deciding exposure and calls. */

@@ -28,10 +28,9 @@ public final class PolicyToolGuard implements ToolGuard {
     public PolicyToolGuard(SecurityPolicy policy, LongSupplier nanoClock) {
         this.limits = policy.limits();
         this.nanoClock = nanoClock;
-        long now = nanoClock.getAsLong();
         for (ToolPolicy tool : policy.tools()) {
             tools.put(tool.name(), tool);
-            rates.put(tool.name(), new RateLimiter(tool.rateLimit(), now));
+            rates.put(tool.name(), new RateLimiter(tool.rateLimit()));
         }
     }
 
@@ -72,7 +71,8 @@ public final class PolicyToolGuard implements ToolGuard {
         if (!rates.get(call.tool()).tryAcquire(call.sessionId(), nanoClock.getAsLong())) {
             return Decision.deny(
                     ReasonCode.RATE_LIMITED,
-                    "tool '" + call.tool() + "' is over its rate limit of " + policy.rateLimit() + "; try again later");
+                    "tool '" + call.tool() + "' is over its rate limit of " + policy.rateLimit()
+                            + " for this session; try again later");
         }
         return Decision.allow();
     }

@@ -5,37 +5,29 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One tool's rate limit, enforced twice: across all sessions, and for each session on its own, so
- * that no single session can use the whole budget while it still applies to all of them. A call
- * takes a token from both buckets or from neither. Thread-safe.
+ * One tool's rate limit, counted for each session on its own: a client flooding one session uses
+ * up its own budget, not other sessions'. (Server-wide load is bounded by the concurrency
+ * limits.) Thread-safe.
  */
 final class RateLimiter {
 
-    /** Idle per-session buckets are forgotten once this many are kept. */
+    /** Idle (full) buckets are forgotten once this many sessions are tracked. */
     static final int MAX_TRACKED_SESSIONS = 10_000;
 
     private final RateLimit limit;
-    private final TokenBucket global;
     private final Map<String, TokenBucket> perSession = new ConcurrentHashMap<>();
 
-    RateLimiter(RateLimit limit, long now) {
+    RateLimiter(RateLimit limit) {
         this.limit = limit;
-        this.global = new TokenBucket(limit, now);
     }
 
-    /** Takes a token for {@code sessionId} if both buckets have one. */
+    /** Takes a token from {@code sessionId}'s bucket if it has one. */
     boolean tryAcquire(String sessionId, long now) {
         if (perSession.size() >= MAX_TRACKED_SESSIONS) {
             perSession.values().removeIf(bucket -> bucket.full(now));
         }
-        TokenBucket session = perSession.computeIfAbsent(sessionId, id -> new TokenBucket(limit, now));
-        synchronized (this) {
-            if (!session.hasToken(now) || !global.hasToken(now)) {
-                return false;
-            }
-            session.take();
-            global.take();
-            return true;
-        }
+        return perSession
+                .computeIfAbsent(sessionId, id -> new TokenBucket(limit, now))
+                .tryTake(now);
     }
 }

@@ -37,14 +37,20 @@ public final class SecuredTool {
     private final Pipeline pipeline;
     private final ToolPolicy policy;
     private final Semaphore permits;
+    private final Decision refusal;
 
-    SecuredTool(String name, Set<RiskClass> declaredRisks, ToolInvoker invoker, Pipeline pipeline) {
+    /**
+     * @param invoker the tool's code, or {@code null} for a stand-in that never runs any
+     * @param refusal the answer to every call, for names that do not exist; else {@code null}
+     */
+    SecuredTool(String name, Set<RiskClass> declaredRisks, ToolInvoker invoker, Pipeline pipeline, Decision refusal) {
         this.name = name;
         this.declaredRisks = Set.copyOf(declaredRisks);
         this.invoker = invoker;
         this.pipeline = pipeline;
         this.policy = pipeline.guard().policy(name);
         this.permits = policy == null ? new Semaphore(0) : new Semaphore(policy.maxConcurrency());
+        this.refusal = refusal;
     }
 
     /** The call handler to register with the SDK in place of the tool's own. */
@@ -53,9 +59,11 @@ public final class SecuredTool {
             Call call = new Call(exchange, System.nanoTime());
             CanonicalJson arguments = CanonicalJson.of(request.arguments());
             call.arguments = arguments;
-            Decision decision = pipeline.guard()
-                    .checkCall(
-                            new ToolCall(name, declaredRisks, Optional.empty(), call.sessionId(), arguments.bytes()));
+            Decision decision = refusal != null
+                    ? refusal
+                    : pipeline.guard()
+                            .checkCall(new ToolCall(
+                                    name, declaredRisks, Optional.empty(), call.sessionId(), arguments.bytes()));
             if (!decision.allowed()) {
                 return Mono.just(finish(call, Outcome.denied(decision)));
             }
@@ -83,19 +91,22 @@ public final class SecuredTool {
                 }
             };
             AtomicBoolean handedToTool = new AtomicBoolean();
+            Runnable releaseUnlessHanded = () -> {
+                if (!handedToTool.get()) {
+                    release.run();
+                }
+            };
             return confirm(exchange, arguments)
                     .flatMap(confirmation -> {
                         if (!confirmation.allowed()) {
+                            release.run();
                             return Mono.just(Outcome.denied(confirmation));
                         }
                         handedToTool.set(true);
                         return run(exchange, request, release);
                     })
-                    .doFinally(signal -> {
-                        if (!handedToTool.get()) {
-                            release.run();
-                        }
-                    })
+                    .doOnCancel(releaseUnlessHanded)
+                    .doOnError(error -> releaseUnlessHanded.run())
                     .map(outcome -> finish(call, outcome));
         });
     }

@@ -20,15 +20,14 @@ final class TokenBucket {
         this.updatedAt = now;
     }
 
-    /** Whether a token is available at {@code now}, without taking it. */
-    synchronized boolean hasToken(long now) {
+    /** Takes a token if one is available at {@code now}. */
+    synchronized boolean tryTake(long now) {
         refill(now);
-        return tokens >= 1;
-    }
-
-    /** Takes a token; call only after {@link #hasToken} said yes under the same lock holder. */
-    synchronized void take() {
+        if (tokens < 1) {
+            return false;
+        }
         tokens -= 1;
+        return true;
     }
 
     /** Whether the bucket is full at {@code now}: an idle bucket that can be forgotten. */

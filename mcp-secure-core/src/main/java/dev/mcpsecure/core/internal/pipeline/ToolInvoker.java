@@ -32,12 +32,19 @@ interface ToolInvoker {
                     if (!started.compareAndSet(false, true)) {
                         return;
                     }
+                    CallToolResult result = null;
+                    Throwable failure = null;
                     try {
-                        sink.success(spec.callHandler().apply(new McpSyncServerExchange(exchange), request));
-                    } catch (Throwable e) {
-                        sink.error(e);
+                        result = spec.callHandler().apply(new McpSyncServerExchange(exchange), request);
+                    } catch (Throwable e) { // reported as TOOL_FAILED, not lost on a pool thread
+                        failure = e;
                     } finally {
-                        release.run();
+                        release.run(); // before the result goes out: the caller's next call finds the permit free
+                    }
+                    if (failure != null) {
+                        sink.error(failure);
+                    } else {
+                        sink.success(result);
                     }
                 });
             } catch (RejectedExecutionException e) {
@@ -56,9 +63,15 @@ interface ToolInvoker {
         });
     }
 
-    /** Runs an async tool; its permit is released when its result completes, fails or is cancelled. */
+    /**
+     * Runs an async tool; its permit is released when its result completes or fails (before the
+     * result goes on) or when it is cancelled.
+     */
     static ToolInvoker of(AsyncToolSpecification spec) {
-        return (exchange, request, release) ->
-                Mono.defer(() -> spec.callHandler().apply(exchange, request)).doFinally(signal -> release.run());
+        return (exchange, request, release) -> Mono.defer(
+                        () -> spec.callHandler().apply(exchange, request))
+                .doOnSuccess(result -> release.run())
+                .doOnError(error -> release.run())
+                .doOnCancel(release::run);
     }
 }

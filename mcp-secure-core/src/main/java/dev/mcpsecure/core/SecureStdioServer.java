@@ -1,0 +1,148 @@
+package dev.mcpsecure.core;
+
+import dev.mcpsecure.api.InvalidPolicyException;
+import dev.mcpsecure.api.SecurityPolicy;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+
+/**
+ * Serves an app's tools over stdio (the preferred transport: no listening socket) behind a policy
+ * file. The app's {@code main} is one line:
+ *
+ * <pre>{@code
+ * public static void main(String[] args) {
+ *     System.exit(SecureStdioServer.run(args, server -> server.tool(myTool).tool(myRiskyTool, RiskClass.EXEC)));
+ * }
+ * }</pre>
+ *
+ * <p>Arguments: {@code --policy <file>} (or the environment variable {@value #POLICY_ENV}). It
+ * loads the policy (every problem to stderr, exit {@value #EXIT_INVALID_POLICY}), builds the server
+ * with {@link SecureMcpServer}, serves until stdin closes, and returns {@value #EXIT_OK}. Stdout
+ * carries only protocol messages; everything else goes to stderr or the log.
+ */
+public final class SecureStdioServer {
+
+    /** The environment variable naming the policy file when no {@code --policy} is given. */
+    public static final String POLICY_ENV = "MCP_SECURE_POLICY";
+    /** Served until stdin closed. */
+    public static final int EXIT_OK = 0;
+    /** The policy file has problems (listed on stderr). */
+    public static final int EXIT_INVALID_POLICY = 2;
+    /** The arguments are wrong (usage on stderr). */
+    public static final int EXIT_USAGE = 64;
+    /** The policy file cannot be read. */
+    public static final int EXIT_NO_INPUT = 66;
+
+    private SecureStdioServer() {}
+
+    /** Serves on this process's stdin and stdout; see the class description. */
+    public static int run(String[] args, Consumer<SecureMcpServer.Builder> tools) {
+        return run(args, System.getenv(), System.in, System.out, System.err, tools);
+    }
+
+    /**
+     * Serves on {@code in} and {@code out}, reporting to {@code err}; for tests and embedding.
+     *
+     * @param tools adds the app's tools (and sources, sinks) to the builder
+     */
+    public static int run(
+            String[] args,
+            Map<String, String> env,
+            InputStream in,
+            OutputStream out,
+            PrintStream err,
+            Consumer<SecureMcpServer.Builder> tools) {
+        String policyFile = policyFile(args, env);
+        if (policyFile == null) {
+            err.println("usage: <server> --policy <policy.yaml>   (or set " + POLICY_ENV + ")");
+            return EXIT_USAGE;
+        }
+        SecurityPolicy policy;
+        try {
+            policy = PolicyLoader.load(Path.of(policyFile));
+        } catch (InvalidPolicyException e) {
+            err.println("the server did not start: " + e.getMessage());
+            return EXIT_INVALID_POLICY;
+        } catch (NoSuchFileException e) {
+            err.println(policyFile + ": no such policy file; the server did not start");
+            return EXIT_NO_INPUT;
+        } catch (IOException e) {
+            err.println(policyFile + ": cannot read the policy file ("
+                    + e.getClass().getSimpleName() + "); the server did not start");
+            return EXIT_NO_INPUT;
+        }
+        SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
+        tools.accept(builder);
+        CountDownLatch stdinClosed = new CountDownLatch(1);
+        McpSyncServer server = builder.buildSync(
+                new StdioServerTransportProvider(McpJsonDefaults.getMapper(), new EndSignalling(in, stdinClosed), out));
+        try {
+            stdinClosed.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            server.closeGracefully();
+        }
+        return EXIT_OK;
+    }
+
+    private static String policyFile(String[] args, Map<String, String> env) {
+        if (args.length == 2 && args[0].equals("--policy") && !args[1].isBlank()) {
+            return args[1];
+        }
+        if (args.length == 0) {
+            String fromEnv = env.get(POLICY_ENV);
+            return fromEnv == null || fromEnv.isBlank() ? null : fromEnv;
+        }
+        return null;
+    }
+
+    /** Counts {@code closed} down when the stream ends or fails. */
+    private static final class EndSignalling extends FilterInputStream {
+        private final CountDownLatch closed;
+
+        EndSignalling(InputStream in, CountDownLatch closed) {
+            super(in);
+            this.closed = closed;
+        }
+
+        @Override
+        public int read() throws IOException {
+            return signalOnEnd(() -> super.read());
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            return signalOnEnd(() -> super.read(buffer, offset, length));
+        }
+
+        private int signalOnEnd(IoRead read) throws IOException {
+            try {
+                int result = read.get();
+                if (result < 0) {
+                    closed.countDown();
+                }
+                return result;
+            } catch (IOException e) {
+                closed.countDown();
+                throw e;
+            }
+        }
+
+        @FunctionalInterface
+        private interface IoRead {
+            int get() throws IOException;
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package dev.mcpsecure.core.internal.pipeline;
+
+import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.json.TypeRef;
+import io.modelcontextprotocol.server.McpAsyncServerExchange;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.JSONRPCMessage;
+import io.modelcontextprotocol.spec.McpSchema.JSONRPCRequest;
+import io.modelcontextprotocol.spec.McpSchema.JSONRPCResponse;
+import io.modelcontextprotocol.spec.McpServerSession;
+import io.modelcontextprotocol.spec.McpServerTransport;
+import io.modelcontextprotocol.spec.McpServerTransportProvider;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import reactor.core.publisher.Mono;
+
+/**
+ * Wraps an SDK transport provider so that a {@code tools/call} for a name no one registered is
+ * answered by the pipeline (refused with {@code TOOL_NOT_ALLOWED} and audited) instead of by the
+ * SDK, which would raise a JSON-RPC error before any handler could see it. Every other message
+ * goes to the SDK's own session unchanged.
+ *
+ * <p>The SDK has no hook for this, so each session the SDK creates is wrapped in a {@link
+ * McpServerSession} subclass that delegates every public method to it and looks at incoming
+ * requests first. {@code GuardedTransportProviderTest} checks that every public method of the
+ * session class is overridden, so an SDK upgrade that adds one fails the build instead of
+ * silently reaching the unused parent state.
+ */
+public final class GuardedTransportProvider implements McpServerTransportProvider {
+
+    private final McpServerTransportProvider delegate;
+    private final Set<String> registered;
+    private final Pipeline pipeline;
+
+    /**
+     * @param registered every tool name registered with the SDK, exposed or not
+     */
+    public GuardedTransportProvider(McpServerTransportProvider delegate, Set<String> registered, Pipeline pipeline) {
+        this.delegate = delegate;
+        this.registered = Set.copyOf(registered);
+        this.pipeline = pipeline;
+    }
+
+    @Override
+    public void setSessionFactory(McpServerSession.Factory factory) {
+        delegate.setSessionFactory(transport -> new GuardedSession(factory.create(transport), transport));
+    }
+
+    @Override
+    public Mono<Void> notifyClients(String method, Object params) {
+        return delegate.notifyClients(method, params);
+    }
+
+    @Override
+    public Mono<Void> notifyClient(String sessionId, String method, Object params) {
+        return delegate.notifyClient(sessionId, method, params);
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+
+    @Override
+    public Mono<Void> closeGracefully() {
+        return delegate.closeGracefully();
+    }
+
+    @Override
+    public List<String> protocolVersions() {
+        return delegate.protocolVersions();
+    }
+
+    /** The SDK's session, with unknown tool calls answered before it sees them. */
+    final class GuardedSession extends McpServerSession {
+        private final McpServerSession sdk;
+        private final McpServerTransport transport;
+        private final AtomicReference<McpSchema.InitializeRequest> init = new AtomicReference<>();
+
+        GuardedSession(McpServerSession sdk, McpServerTransport transport) {
+            super(sdk.getId(), Duration.ofSeconds(1), transport, null, Map.of(), Map.of());
+            this.sdk = sdk;
+            this.transport = transport;
+        }
+
+        @Override
+        public Mono<Void> handle(JSONRPCMessage message) {
+            if (message instanceof JSONRPCRequest request) {
+                if (McpSchema.METHOD_INITIALIZE.equals(request.method())) {
+                    rememberInit(request);
+                } else if (McpSchema.METHOD_TOOLS_CALL.equals(request.method())) {
+                    CallToolRequest call = callOf(request);
+                    if (call != null && call.name() != null && !registered.contains(call.name())) {
+                        return refuseUnknown(request, call);
+                    }
+                }
+            }
+            return sdk.handle(message);
+        }
+
+        private Mono<Void> refuseUnknown(JSONRPCRequest request, CallToolRequest call) {
+            McpSchema.InitializeRequest hello = init.get();
+            McpAsyncServerExchange exchange = new McpAsyncServerExchange(
+                    sdk.getId(),
+                    sdk,
+                    hello == null ? null : hello.capabilities(),
+                    hello == null ? null : hello.clientInfo(),
+                    McpTransportContext.EMPTY);
+            return pipeline.unknown(call.name())
+                    .call(exchange, call)
+                    .flatMap(result -> transport.sendMessage(JSONRPCResponse.result(request.id(), result)));
+        }
+
+        private void rememberInit(JSONRPCRequest request) {
+            try {
+                init.set(transport.unmarshalFrom(request.params(), new TypeRef<McpSchema.InitializeRequest>() {}));
+            } catch (RuntimeException e) {
+                // a malformed initialize is the SDK's to answer
+            }
+        }
+
+        private CallToolRequest callOf(JSONRPCRequest request) {
+            try {
+                return transport.unmarshalFrom(request.params(), new TypeRef<CallToolRequest>() {});
+            } catch (RuntimeException e) {
+                return null; // malformed params: the SDK answers with its own error
+            }
+        }
+
+        @Override
+        public String getId() {
+            return sdk.getId();
+        }
+
+        @Override
+        public void init(McpSchema.ClientCapabilities capabilities, McpSchema.Implementation clientInfo) {
+            sdk.init(capabilities, clientInfo);
+        }
+
+        @Override
+        public void setMinLoggingLevel(McpSchema.LoggingLevel level) {
+            sdk.setMinLoggingLevel(level);
+        }
+
+        @Override
+        public boolean isNotificationForLevelAllowed(McpSchema.LoggingLevel level) {
+            return sdk.isNotificationForLevelAllowed(level);
+        }
+
+        @Override
+        public <T> Mono<T> sendRequest(String method, Object params, TypeRef<T> typeRef) {
+            return sdk.sendRequest(method, params, typeRef);
+        }
+
+        @Override
+        public Mono<Void> sendNotification(String method, Object params) {
+            return sdk.sendNotification(method, params);
+        }
+
+        @Override
+        public Mono<Void> closeGracefully() {
+            return sdk.closeGracefully();
+        }
+
+        @Override
+        public void close() {
+            sdk.close();
+        }
+    }
+}

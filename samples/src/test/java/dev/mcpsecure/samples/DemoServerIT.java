@@ -1,0 +1,261 @@
+package dev.mcpsecure.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mcpsecure.testkit.PythonMcpClient;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.ServerParameters;
+import io.modelcontextprotocol.client.transport.StdioClientTransport;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.json.TypeRef;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema.ElicitResult;
+import io.modelcontextprotocol.spec.McpSchema.TextContent;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The demo stdio server, started as a real process from the packaged jar, driven by the official
+ * Python MCP client (PyPI {@code mcp}) and by the Java SDK's stdio client.
+ */
+class DemoServerIT {
+
+    private static final Path JAR = Path.of("target", "mcp-secure-samples.jar").toAbsolutePath();
+    private static final Path POLICY = Path.of("policies", "demo.yaml").toAbsolutePath();
+    private static final Path DRIVER =
+            Path.of("src", "test", "python", "drive_stdio.py").toAbsolutePath();
+    private static final McpJsonMapper JSON = McpJsonDefaults.getMapper();
+    private static final String AUDIT_MARK = " dev.mcpsecure.audit - ";
+
+    /** Each call the clients make, in order, with what must come back: a text, or a reason code. */
+    private static final Map<String, String> EXPECTED = new LinkedHashMap<>();
+
+    static {
+        EXPECTED.put("echo", "text:hi");
+        EXPECTED.put("show_secret", "text:the key is [REDACTED]");
+        EXPECTED.put("unlisted_tool", "TOOL_NOT_ALLOWED");
+        EXPECTED.put("write_note", "RISK_NOT_ENABLED");
+        EXPECTED.put("slow", "TIMEOUT");
+        EXPECTED.put("boom", "TOOL_FAILED");
+        EXPECTED.put("delete_note", "USER_DECLINED");
+        EXPECTED.put("no_such_tool", "TOOL_NOT_ALLOWED");
+    }
+
+    @TempDir
+    Path dir;
+
+    private String secret;
+    private Path secretFile;
+
+    @BeforeEach
+    void writeSecret() throws IOException {
+        byte[] random = new byte[12];
+        new SecureRandom().nextBytes(random);
+        secret = "demo-secret-" + HexFormat.of().formatHex(random);
+        secretFile = dir.resolve("demo-api-key");
+        Files.writeString(secretFile, secret + "\n");
+        assertThat(JAR)
+                .as("run './mvnw verify': the IT needs the packaged samples jar")
+                .exists();
+    }
+
+    private List<String> serverCommand() {
+        return List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                JAR.toString(),
+                "dev.mcpsecure.samples.DemoServer",
+                "--policy",
+                POLICY.toString(),
+                "--secret-file",
+                secretFile.toString());
+    }
+
+    private PythonMcpClient.Result drivePython(String elicitation, List<String> tools) throws IOException {
+        List<Map<String, Object>> calls = new ArrayList<>();
+        for (String tool : tools) {
+            calls.add(Map.of("tool", tool, "arguments", tool.equals("echo") ? Map.of("text", "hi") : Map.of()));
+        }
+        List<String> command = serverCommand();
+        Map<String, Object> plan = Map.of(
+                "command",
+                command.get(0),
+                "args",
+                command.subList(1, command.size()),
+                "elicitation",
+                elicitation,
+                "calls",
+                calls);
+        PythonMcpClient.Result result =
+                PythonMcpClient.run(DRIVER, List.of(JSON.writeValueAsString(plan)), Duration.ofMinutes(2));
+        assertThat(result.exitCode())
+                .as("the Python client failed:\n%s", result.stderr())
+                .isZero();
+        return result;
+    }
+
+    @Test
+    void pythonClientSeesOnlyAllowedToolsAndTypedDenials() throws IOException {
+        PythonMcpClient.Result run = drivePython("decline", List.copyOf(EXPECTED.keySet()));
+        Map<String, Object> report = JSON.readValue(run.stdout(), new TypeRef<Map<String, Object>>() {});
+
+        assertThat(report.get("protocolVersion")).isEqualTo("2025-11-25");
+        assertThat(report.get("serverName")).isEqualTo("mcp-secure-demo");
+        assertThat(report.get("tools")).isEqualTo(List.of("boom", "delete_note", "echo", "show_secret", "slow"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> calls = (List<Map<String, Object>>) report.get("calls");
+        assertThat(calls).hasSize(EXPECTED.size());
+        for (Map<String, Object> call : calls) {
+            String tool = (String) call.get("tool");
+            @SuppressWarnings("unchecked")
+            String text = String.join("\n", (List<String>) call.get("text"));
+            assertOutcome(tool, Boolean.TRUE.equals(call.get("isError")), text, (Map<?, ?>) call.get("meta"));
+        }
+        assertAudited(run.stderr(), List.copyOf(EXPECTED.keySet()), "mcp");
+        assertThat(run.stdout() + run.stderr()).doesNotContain(secret);
+    }
+
+    @Test
+    void pythonClientWithoutElicitationCannotRunAConfirmedTool() throws IOException {
+        PythonMcpClient.Result run = drivePython("none", List.of("delete_note"));
+        Map<String, Object> report = JSON.readValue(run.stdout(), new TypeRef<Map<String, Object>>() {});
+
+        assertThat(report.get("calls").toString()).contains("CONFIRMATION_UNAVAILABLE");
+        List<Map<String, Object>> audit = auditLines(run.stderr());
+        assertThat(audit).singleElement().satisfies(line -> assertThat(line.get("reason"))
+                .isEqualTo("CONFIRMATION_UNAVAILABLE"));
+    }
+
+    @Test
+    void javaSdkClientOverStdioSeesTheSame() {
+        List<String> command = serverCommand();
+        StdioClientTransport transport = new StdioClientTransport(
+                ServerParameters.builder(command.get(0))
+                        .args(command.subList(1, command.size()))
+                        .build(),
+                JSON);
+        List<String> stderr = new CopyOnWriteArrayList<>();
+        transport.setStdErrorHandler(stderr::add);
+        McpSyncClient client = McpClient.sync(transport)
+                .clientInfo(McpSchema.Implementation.builder("java-it", "1.0").build())
+                .capabilities(
+                        McpSchema.ClientCapabilities.builder().elicitation().build())
+                .elicitation(request -> new ElicitResult(ElicitResult.Action.DECLINE, Map.of()))
+                .requestTimeout(Duration.ofSeconds(30))
+                .build();
+        List<String> outputs = new ArrayList<>();
+        try {
+            McpSchema.InitializeResult init = client.initialize();
+            assertThat(init.protocolVersion()).isEqualTo("2025-11-25");
+            assertThat(client.listTools().tools())
+                    .extracting(McpSchema.Tool::name)
+                    .containsExactlyInAnyOrder("boom", "delete_note", "echo", "show_secret", "slow");
+            for (String tool : EXPECTED.keySet()) {
+                CallToolResult result = client.callTool(McpSchema.CallToolRequest.builder(tool)
+                        .arguments(tool.equals("echo") ? Map.of("text", "hi") : Map.of())
+                        .build());
+                String text = result.content().stream()
+                        .map(content -> ((TextContent) content).text())
+                        .collect(Collectors.joining("\n"));
+                outputs.add(text);
+                assertOutcome(tool, Boolean.TRUE.equals(result.isError()), text, result.meta());
+            }
+        } finally {
+            client.closeGracefully();
+        }
+        assertAudited(String.join("\n", stderr), List.copyOf(EXPECTED.keySet()), "java-it");
+        assertThat(String.join("\n", outputs) + String.join("\n", stderr)).doesNotContain(secret);
+    }
+
+    private static void assertOutcome(String tool, boolean isError, String text, Map<?, ?> rawMeta) {
+        Map<Object, Object> meta = rawMeta == null ? Map.of() : new LinkedHashMap<>(rawMeta);
+        String expected = EXPECTED.get(tool);
+        if (expected.startsWith("text:")) {
+            assertThat(isError).as(tool).isFalse();
+            assertThat(text).as(tool).isEqualTo(expected.substring(5));
+            return;
+        }
+        assertThat(isError).as(tool).isTrue();
+        assertThat(text).as(tool).startsWith(expected + ": ");
+        assertThat(meta).as(tool).containsEntry("dev.mcpsecure/reason", expected);
+        assertThat(text)
+                .as(tool + ": no host path, exception or stack trace reaches the client")
+                .doesNotContain("/home/demo")
+                .doesNotContain("Exception")
+                .doesNotContain("\tat ");
+    }
+
+    /** Exactly one parseable audit line per call, in order, with every field. */
+    private static void assertAudited(String stderr, List<String> tools, String client) {
+        List<Map<String, Object>> lines = auditLines(stderr);
+        assertThat(lines).extracting(line -> line.get("tool")).containsExactlyElementsOf(tools);
+        for (Map<String, Object> line : lines) {
+            String tool = (String) line.get("tool");
+            String expected = EXPECTED.get(tool);
+            assertThat(line)
+                    .containsKeys(
+                            "time",
+                            "server",
+                            "session",
+                            "client",
+                            "clientVersion",
+                            "subject",
+                            "tool",
+                            "decision",
+                            "reason",
+                            "argumentsSha256",
+                            "durationMicros",
+                            "redactions",
+                            "incident",
+                            "detail");
+            assertThat(line.get("server")).isEqualTo("mcp-secure-demo");
+            assertThat(line.get("client")).isEqualTo(client);
+            assertThat(line.get("reason")).as(tool).isEqualTo(expected.startsWith("text:") ? "ALLOWED" : expected);
+            assertThat(line.get("decision")).isEqualTo(expected.startsWith("text:") ? "allow" : "deny");
+            assertThat((String) line.get("argumentsSha256")).matches("[0-9a-f]{64}");
+        }
+        assertThat(lines)
+                .filteredOn(line -> "show_secret".equals(line.get("tool")))
+                .singleElement()
+                .satisfies(line ->
+                        assertThat(((Number) line.get("redactions")).intValue()).isEqualTo(1));
+    }
+
+    /** The audit lines of calls (those with a session), parsed; start-up events have none. */
+    private static List<Map<String, Object>> auditLines(String stderr) {
+        List<Map<String, Object>> calls = new ArrayList<>();
+        for (String line : stderr.split("\n")) {
+            int at = line.indexOf(AUDIT_MARK);
+            if (at < 0) {
+                continue;
+            }
+            Map<String, Object> parsed;
+            try {
+                parsed =
+                        JSON.readValue(line.substring(at + AUDIT_MARK.length()), new TypeRef<Map<String, Object>>() {});
+            } catch (IOException e) {
+                throw new AssertionError("an audit line is not JSON: " + line, e);
+            }
+            if (parsed.get("session") != null) {
+                calls.add(parsed);
+            }
+        }
+        return calls;
+    }
+}

@@ -1,0 +1,52 @@
+"""Drives a stdio MCP server with the official Python MCP client and prints what happened as JSON.
+
+Usage: python drive_stdio.py PLAN_JSON
+PLAN_JSON: {"command": str, "args": [str], "elicitation": "none"|"accept"|"decline",
+            "calls": [{"tool": str, "arguments": {...}}]}
+The server's stderr passes through to this script's stderr.
+"""
+
+import json
+import sys
+
+import anyio
+from mcp import ClientSession, types
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+
+async def main() -> None:
+    plan = json.loads(sys.argv[1])
+    answer = plan.get("elicitation", "none")
+
+    async def elicit(context, params):
+        return types.ElicitResult(action=answer, content={} if answer == "accept" else None)
+
+    params = StdioServerParameters(command=plan["command"], args=plan["args"])
+    async with stdio_client(params, errlog=sys.stderr) as (read, write):
+        async with ClientSession(read, write, elicitation_callback=None if answer == "none" else elicit) as session:
+            init = await session.initialize()
+            tools = await session.list_tools()
+            calls = []
+            for call in plan["calls"]:
+                result = await session.call_tool(call["tool"], call.get("arguments", {}))
+                calls.append(
+                    {
+                        "tool": call["tool"],
+                        "isError": bool(result.is_error),
+                        "text": [c.text for c in result.content if c.type == "text"],
+                        "meta": result.meta or {},
+                    }
+                )
+    print(
+        json.dumps(
+            {
+                "protocolVersion": init.protocol_version,
+                "serverName": init.server_info.name,
+                "tools": sorted(tool.name for tool in tools.tools),
+                "calls": calls,
+            }
+        )
+    )
+
+
+anyio.run(main)
