@@ -1,10 +1,12 @@
 package dev.mcpsecure.api;
 
 import java.nio.file.FileSystems;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Which files tools may reach through {@code SecureFiles}: only paths inside a root, with the
@@ -12,22 +14,24 @@ import java.util.Map;
  *
  * @param roots the directories tools may reach; none means no file access at all. Paths are
  *     unique.
+ * @param base the root relative paths resolve against; empty: relative paths are refused
  * @param deny extra glob patterns (as {@link java.nio.file.FileSystem#getPathMatcher} reads them,
  *     without the {@code glob:} prefix) of files never reachable even inside a root; they add to
- *     {@link #DEFAULT_DENY}, which always applies
+ *     {@link #DEFAULT_DENY}, which always applies. A pattern matching a directory covers
+ *     everything below it: patterns are matched against a path and each of its parents.
  * @param maxFileSize largest file read or written, 1 byte to 1 GiB
  */
-public record FilesystemPolicy(List<FilesystemRoot> roots, List<String> deny, long maxFileSize) {
+public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, List<String> deny, long maxFileSize) {
 
     /**
      * Sensitive files denied inside every root, whatever the policy says: credentials, keys and
      * agent configuration.
      */
     public static final List<String> DEFAULT_DENY = List.of(
-            "**/.ssh/**",
-            "**/.aws/**",
-            "**/.gnupg/**",
-            "**/.kube/**",
+            "**/.ssh",
+            "**/.aws",
+            "**/.gnupg",
+            "**/.kube",
             "**/.docker/config.json",
             "**/.env",
             "**/*.pem",
@@ -39,12 +43,14 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, List<String> deny, lo
 
     static final long MAX_FILE_SIZE_CAP = 1L << 30;
 
-    private static final FilesystemPolicy NONE = new FilesystemPolicy(List.of(), List.of(), DEFAULT_MAX_FILE_SIZE);
+    private static final FilesystemPolicy NONE =
+            new FilesystemPolicy(List.of(), Optional.empty(), List.of(), DEFAULT_MAX_FILE_SIZE);
 
     /** Validates every component and copies the lists. */
     public FilesystemPolicy {
         Checks checks = new Checks()
                 .check("roots", Checks.noNullElements(roots))
+                .check("base", base == null ? "is required (use Optional.empty() for none)" : null)
                 .check("deny", Checks.noNullElements(deny))
                 .check("maxFileSize", Checks.sizeBetween(maxFileSize, 1, MAX_FILE_SIZE_CAP));
         if (Checks.usable(roots)) {
@@ -58,6 +64,15 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, List<String> deny, lo
                                     + first + "]); keep one entry with the access it needs");
                 }
             }
+        }
+        if (Checks.usable(roots)
+                && base != null
+                && base.isPresent()
+                && roots.stream().noneMatch(root -> root.path().equals(base.get()))) {
+            checks.check(
+                    "base",
+                    "base " + Checks.quote(base.get().toString())
+                            + " is not one of the roots; set it to the root relative paths should resolve against");
         }
         if (Checks.usable(deny)) {
             for (int i = 0; i < deny.size(); i++) {
@@ -106,6 +121,7 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, List<String> deny, lo
     public static final class Builder {
         private final List<FilesystemRoot> roots = new ArrayList<>();
         private final List<String> deny = new ArrayList<>();
+        private Path base;
         private Long maxFileSize;
 
         private Builder() {}
@@ -114,6 +130,14 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, List<String> deny, lo
         public Builder root(FilesystemRoot root) {
             Checks.require("roots", Checks.notNull(root));
             roots.add(root);
+            return this;
+        }
+
+        /** Resolves relative paths against {@code base}, which must be one of the roots. */
+        public Builder base(Path base) {
+            Checks.requireUnset(this.base, "base");
+            Checks.require("base", Checks.notNull(base));
+            this.base = base;
             return this;
         }
 
@@ -132,9 +156,10 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, List<String> deny, lo
             return this;
         }
 
-        /** @throws InvalidPolicyException if a root is listed twice */
+        /** @throws InvalidPolicyException if a root is listed twice or the base is not a root */
         public FilesystemPolicy build() {
-            return new FilesystemPolicy(roots, deny, maxFileSize == null ? DEFAULT_MAX_FILE_SIZE : maxFileSize);
+            return new FilesystemPolicy(
+                    roots, Optional.ofNullable(base), deny, maxFileSize == null ? DEFAULT_MAX_FILE_SIZE : maxFileSize);
         }
     }
 }

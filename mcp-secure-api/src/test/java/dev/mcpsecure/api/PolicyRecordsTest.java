@@ -61,7 +61,7 @@ class PolicyRecordsTest {
     void listsAndMapsAreCopiedDefensively() {
         List<FilesystemRoot> roots = new ArrayList<>(List.of(FilesystemRoot.readOnly(Path.of("/srv/a"))));
         List<String> deny = new ArrayList<>(List.of("**/*.bak"));
-        FilesystemPolicy filesystem = new FilesystemPolicy(roots, deny, 1024);
+        FilesystemPolicy filesystem = new FilesystemPolicy(roots, Optional.empty(), deny, 1024);
         roots.add(FilesystemRoot.readWrite(Path.of("/srv/b")));
         deny.clear();
 
@@ -87,8 +87,8 @@ class PolicyRecordsTest {
     void nullElementsAreReportedNotThrownAsNullPointerExceptions() {
         List<String> deny = new ArrayList<>();
         deny.add(null);
-        InvalidPolicyException e =
-                catchThrowableOfType(InvalidPolicyException.class, () -> new FilesystemPolicy(List.of(), deny, 1024));
+        InvalidPolicyException e = catchThrowableOfType(
+                InvalidPolicyException.class, () -> new FilesystemPolicy(List.of(), Optional.empty(), deny, 1024));
         assertThat(e.problems()).singleElement().hasToString("deny: must not contain null elements");
     }
 
@@ -103,6 +103,7 @@ class PolicyRecordsTest {
                 .hasMessageContaining("would expose the whole machine");
         assertThatThrownBy(() -> new FilesystemPolicy(
                         List.of(FilesystemRoot.readOnly(Path.of("/srv")), FilesystemRoot.readWrite(Path.of("/srv"))),
+                        Optional.empty(),
                         List.of(),
                         1))
                 .hasMessageContaining("roots[1].path: root '/srv' is listed twice (first as roots[0])");
@@ -116,11 +117,12 @@ class PolicyRecordsTest {
                 InvalidPolicyException.class,
                 () -> new FilesystemPolicy(
                         List.of(FilesystemRoot.readOnly(Path.of("/srv")), FilesystemRoot.readOnly(Path.of("/srv"))),
+                        Optional.of(Path.of("/elsewhere")),
                         List.of("[bad"),
                         0));
         assertThat(e.problems())
                 .extracting(PolicyProblem::path)
-                .containsExactly("maxFileSize", "roots[1].path", "deny[0]");
+                .containsExactly("maxFileSize", "roots[1].path", "base", "deny[0]");
     }
 
     @Test

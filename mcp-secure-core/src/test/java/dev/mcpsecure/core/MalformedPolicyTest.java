@@ -249,6 +249,12 @@ class MalformedPolicyTest {
                         "limits.maxConcurrentCalls",
                         "far too large"),
                 row(
+                        "relative paths resolve against a root, never somewhere else",
+                        "filesystem:\n  roots:\n    - path: /srv/a\n  base: /srv/b\n",
+                        "4:9",
+                        "filesystem.base",
+                        "base '/srv/b' is not one of the roots"),
+                row(
                         "the whole filesystem is never a root",
                         "filesystem:\n  roots:\n    - path: /\n      access: READ_WRITE\n",
                         "3:13",

@@ -206,9 +206,10 @@ public final class PolicyBinder {
                 roots.add(built);
             }
         }
+        Path base = s.take("base") == null ? null : path(s, "base", "");
         List<String> deny = texts(s, "deny");
         long maxFileSize = size(s, "maxFileSize", FilesystemPolicy.DEFAULT_MAX_FILE_SIZE);
-        return finish(s, before, () -> new FilesystemPolicy(roots, deny, maxFileSize));
+        return finish(s, before, () -> new FilesystemPolicy(roots, Optional.ofNullable(base), deny, maxFileSize));
     }
 
     private CommandPolicy commands(Section s) {
