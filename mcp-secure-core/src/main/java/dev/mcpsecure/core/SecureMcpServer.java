@@ -92,6 +92,11 @@ public final class SecureMcpServer {
             this.policy = Objects.requireNonNull(policy, "policy");
         }
 
+        /** The policy this server enforces, for tools that need its parts (such as {@code filesystem}). */
+        public SecurityPolicy policy() {
+            return policy;
+        }
+
         /** Where audit events go; default {@link Slf4jAuditSink}. */
         public Builder auditSink(AuditSink sink) {
             requireUnset(auditSink, "auditSink");

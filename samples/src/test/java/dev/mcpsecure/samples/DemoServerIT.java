@@ -2,14 +2,12 @@ package dev.mcpsecure.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mcpsecure.testkit.PythonMcpClient;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.ServerParameters;
 import io.modelcontextprotocol.client.transport.StdioClientTransport;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.McpJsonMapper;
-import io.modelcontextprotocol.json.TypeRef;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.spec.McpSchema.ElicitResult;
@@ -36,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DemoServerIT {
 
-    private static final Path JAR = Path.of("target", "mcp-secure-samples.jar").toAbsolutePath();
     private static final Path POLICY = Path.of("policies", "demo.yaml").toAbsolutePath();
     private static final Path DRIVER =
             Path.of("src", "test", "python", "drive_stdio.py").toAbsolutePath();
@@ -70,16 +67,10 @@ class DemoServerIT {
         secret = "demo-secret-" + HexFormat.of().formatHex(random);
         secretFile = dir.resolve("demo-api-key");
         Files.writeString(secretFile, secret + "\n");
-        assertThat(JAR)
-                .as("run './mvnw verify': the IT needs the packaged samples jar")
-                .exists();
     }
 
     private List<String> serverCommand() {
-        return List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                JAR.toString(),
+        return PythonDriver.command(
                 "dev.mcpsecure.samples.DemoServer",
                 "--policy",
                 POLICY.toString(),
@@ -87,39 +78,23 @@ class DemoServerIT {
                 secretFile.toString());
     }
 
-    private PythonMcpClient.Result drivePython(String elicitation, List<String> tools) throws IOException {
-        List<Map<String, Object>> calls = new ArrayList<>();
+    private PythonDriver.Run drivePython(String elicitation, List<String> tools) throws IOException {
+        List<PythonDriver.Call> calls = new ArrayList<>();
         for (String tool : tools) {
-            calls.add(Map.of("tool", tool, "arguments", tool.equals("echo") ? Map.of("text", "hi") : Map.of()));
+            calls.add(new PythonDriver.Call(tool, tool.equals("echo") ? Map.of("text", "hi") : Map.of()));
         }
-        List<String> command = serverCommand();
-        Map<String, Object> plan = Map.of(
-                "command",
-                command.get(0),
-                "args",
-                command.subList(1, command.size()),
-                "elicitation",
-                elicitation,
-                "calls",
-                calls);
-        PythonMcpClient.Result result =
-                PythonMcpClient.run(DRIVER, List.of(JSON.writeValueAsString(plan)), Duration.ofMinutes(2));
-        assertThat(result.exitCode())
-                .as("the Python client failed:\n%s", result.stderr())
-                .isZero();
-        return result;
+        return PythonDriver.drive(serverCommand(), elicitation, calls);
     }
 
     @Test
     void pythonClientSeesOnlyAllowedToolsAndTypedDenials() throws IOException {
-        PythonMcpClient.Result run = drivePython("decline", List.copyOf(EXPECTED.keySet()));
-        Map<String, Object> report = JSON.readValue(run.stdout(), new TypeRef<Map<String, Object>>() {});
+        PythonDriver.Run run = drivePython("decline", List.copyOf(EXPECTED.keySet()));
+        Map<String, Object> report = run.report();
 
         assertThat(report.get("protocolVersion")).isEqualTo("2025-11-25");
         assertThat(report.get("serverName")).isEqualTo("mcp-secure-demo");
         assertThat(report.get("tools")).isEqualTo(List.of("boom", "delete_note", "echo", "show_secret", "slow"));
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> calls = (List<Map<String, Object>>) report.get("calls");
+        List<Map<String, Object>> calls = run.calls();
         assertThat(calls).hasSize(EXPECTED.size());
         for (Map<String, Object> call : calls) {
             String tool = (String) call.get("tool");
@@ -133,11 +108,10 @@ class DemoServerIT {
 
     @Test
     void pythonClientWithoutElicitationCannotRunAConfirmedTool() throws IOException {
-        PythonMcpClient.Result run = drivePython("none", List.of("delete_note"));
-        Map<String, Object> report = JSON.readValue(run.stdout(), new TypeRef<Map<String, Object>>() {});
+        PythonDriver.Run run = drivePython("none", List.of("delete_note"));
 
-        assertThat(report.get("calls").toString()).contains("CONFIRMATION_UNAVAILABLE");
-        List<Map<String, Object>> audit = auditLines(run.stderr());
+        assertThat(run.calls().toString()).contains("CONFIRMATION_UNAVAILABLE");
+        List<Map<String, Object>> audit = PythonDriver.auditLines(run.stderr());
         assertThat(audit).singleElement().satisfies(line -> assertThat(line.get("reason"))
                 .isEqualTo("CONFIRMATION_UNAVAILABLE"));
     }
@@ -203,7 +177,7 @@ class DemoServerIT {
 
     /** Exactly one parseable audit line per call, in order, with every field. */
     private static void assertAudited(String stderr, List<String> tools, String client) {
-        List<Map<String, Object>> lines = auditLines(stderr);
+        List<Map<String, Object>> lines = PythonDriver.auditLines(stderr);
         assertThat(lines).extracting(line -> line.get("tool")).containsExactlyElementsOf(tools);
         for (Map<String, Object> line : lines) {
             String tool = (String) line.get("tool");
@@ -235,27 +209,5 @@ class DemoServerIT {
                 .singleElement()
                 .satisfies(line ->
                         assertThat(((Number) line.get("redactions")).intValue()).isEqualTo(1));
-    }
-
-    /** The audit lines of calls (those with a session), parsed; start-up events have none. */
-    private static List<Map<String, Object>> auditLines(String stderr) {
-        List<Map<String, Object>> calls = new ArrayList<>();
-        for (String line : stderr.split("\n")) {
-            int at = line.indexOf(AUDIT_MARK);
-            if (at < 0) {
-                continue;
-            }
-            Map<String, Object> parsed;
-            try {
-                parsed =
-                        JSON.readValue(line.substring(at + AUDIT_MARK.length()), new TypeRef<Map<String, Object>>() {});
-            } catch (IOException e) {
-                throw new AssertionError("an audit line is not JSON: " + line, e);
-            }
-            if (parsed.get("session") != null) {
-                calls.add(parsed);
-            }
-        }
-        return calls;
     }
 }

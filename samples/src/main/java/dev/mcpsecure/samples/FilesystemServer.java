@@ -1,0 +1,159 @@
+package dev.mcpsecure.samples;
+
+import dev.mcpsecure.api.RiskClass;
+import dev.mcpsecure.core.SecureFiles;
+import dev.mcpsecure.core.SecureMcpServer;
+import dev.mcpsecure.core.SecureStdioServer;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * A filesystem MCP server over stdio whose four tools reach files only through {@link
+ * SecureFiles}, under {@code samples/policies/filesystem.yaml} (a read-only project root and a
+ * read-write scratch root):
+ *
+ * <pre>
+ * mkdir -p /tmp/mcp-secure-samples/project /tmp/mcp-secure-samples/scratch
+ * java -cp samples/target/mcp-secure-samples.jar dev.mcpsecure.samples.FilesystemServer \
+ *     --policy samples/policies/filesystem.yaml
+ * </pre>
+ */
+public final class FilesystemServer {
+
+    /** Most matches {@code search_files} returns. */
+    static final int MAX_MATCHES = 200;
+    /** Deepest directory level {@code search_files} descends to. */
+    static final int MAX_DEPTH = 12;
+
+    private FilesystemServer() {}
+
+    /** Serves until stdin closes; see {@link SecureStdioServer} for arguments and exit codes. */
+    public static void main(String[] args) {
+        System.exit(SecureStdioServer.run(args, FilesystemServer::register));
+    }
+
+    /** Adds the four file tools, all reaching files only through {@link SecureFiles}. */
+    static void register(SecureMcpServer.Builder server) {
+        SecureFiles files = SecureFiles.of(server.policy().filesystem());
+        server.tool(tool(
+                        "read_file",
+                        "Reads a UTF-8 text file.",
+                        Map.of("path", "string"),
+                        request -> text(files.readText(argument(request, "path")))))
+                .tool(tool(
+                        "list_directory",
+                        "Lists a directory.",
+                        Map.of("path", "string"),
+                        request -> text(files.list(argument(request, "path")).stream()
+                                .map(FilesystemServer::describe)
+                                .collect(Collectors.joining("\n")))))
+                .tool(tool(
+                        "search_files",
+                        "Finds files whose name contains a pattern.",
+                        Map.of("path", "string", "pattern", "string"),
+                        request -> text(String.join(
+                                "\n", search(files, argument(request, "path"), argument(request, "pattern"))))))
+                .tool(
+                        tool(
+                                "write_file",
+                                "Writes a UTF-8 text file (scratch only).",
+                                Map.of("path", "string", "content", "string"),
+                                request -> {
+                                    files.writeText(argument(request, "path"), argument(request, "content"));
+                                    return text("written");
+                                }),
+                        RiskClass.FS_WRITE);
+    }
+
+    private static List<String> search(SecureFiles files, String path, String pattern) throws IOException {
+        List<String> matches = new ArrayList<>();
+        searchInto(files, path, pattern, 0, matches);
+        return matches;
+    }
+
+    private static void searchInto(SecureFiles files, String dir, String pattern, int depth, List<String> matches)
+            throws IOException {
+        for (SecureFiles.Entry entry : files.list(dir)) {
+            if (matches.size() >= MAX_MATCHES) {
+                return;
+            }
+            String child = dir.endsWith("/") ? dir + entry.name() : dir + "/" + entry.name();
+            if (entry.name().contains(pattern)) {
+                matches.add(child);
+            }
+            if (entry.type() == SecureFiles.EntryType.DIRECTORY && depth < MAX_DEPTH) {
+                searchInto(files, child, pattern, depth + 1, matches);
+            }
+        }
+    }
+
+    private static String describe(SecureFiles.Entry entry) {
+        return switch (entry.type()) {
+            case DIRECTORY -> "[dir]  " + entry.name();
+            case SYMLINK -> "[link] " + entry.name() + (entry.leavesRoots() ? " (leaves the roots; not followed)" : "");
+            case FILE -> "[file] " + entry.name() + " (" + entry.size() + " bytes)";
+            default -> "[other] " + entry.name();
+        };
+    }
+
+    /** A tool body that may fail with an I/O error, reported to the client as a plain error. */
+    @FunctionalInterface
+    private interface FileTool {
+        CallToolResult apply(CallToolRequest request) throws IOException;
+    }
+
+    private static SyncToolSpecification tool(
+            String name, String description, Map<String, String> parameters, FileTool body) {
+        Map<String, Object> properties = new LinkedHashMap<>();
+        parameters.forEach((parameter, type) -> properties.put(parameter, Map.of("type", type)));
+        return SyncToolSpecification.builder()
+                .tool(McpSchema.Tool.builder(
+                                name,
+                                Map.of(
+                                        "type",
+                                        "object",
+                                        "properties",
+                                        properties,
+                                        "required",
+                                        List.copyOf(parameters.keySet())))
+                        .description(description)
+                        .build())
+                .callHandler((exchange, request) -> {
+                    try {
+                        return body.apply(request);
+                    } catch (FileSystemException e) {
+                        return CallToolResult.builder()
+                                .addTextContent(e.getClass().getSimpleName() + ": " + e.getFile())
+                                .isError(true)
+                                .build();
+                    } catch (IOException e) {
+                        return CallToolResult.builder()
+                                .addTextContent(e.getMessage())
+                                .isError(true)
+                                .build();
+                    }
+                })
+                .build();
+    }
+
+    private static String argument(CallToolRequest request, String name) {
+        Object value = request.arguments() == null ? null : request.arguments().get(name);
+        if (!(value instanceof String text)) {
+            throw new IllegalArgumentException("argument '" + name + "' must be a string");
+        }
+        return text;
+    }
+
+    private static CallToolResult text(String text) {
+        return CallToolResult.builder().addTextContent(text).isError(false).build();
+    }
+}

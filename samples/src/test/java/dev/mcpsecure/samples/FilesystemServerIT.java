@@ -1,0 +1,103 @@
+package dev.mcpsecure.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The filesystem sample, started as a real process from the packaged jar with a policy over
+ * temporary roots, driven by the official Python MCP client.
+ */
+class FilesystemServerIT {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void allowedReadsWorkAndEscapesAreDeniedWithTheirReasonCodes() throws IOException {
+        Path project = Files.createDirectories(tmp.resolve("project"));
+        Path scratch = Files.createDirectories(tmp.resolve("scratch"));
+        Path outside = Files.createDirectories(tmp.resolve("outside"));
+        Files.writeString(project.resolve("README.md"), "# hello from the project");
+        Files.writeString(project.resolve(".env"), "TOKEN=do-not-read");
+        Files.writeString(outside.resolve("secret.txt"), "OUTSIDE-SECRET");
+        Files.createSymbolicLink(project.resolve("escape"), outside);
+        Path policy = tmp.resolve("policy.yaml");
+        Files.writeString(
+                policy,
+                String.join(
+                        "\n",
+                        "tools:",
+                        "  - name: read_file",
+                        "  - name: list_directory",
+                        "  - name: search_files",
+                        "  - name: write_file",
+                        "    risks: [FS_WRITE]",
+                        "filesystem:",
+                        "  roots:",
+                        "    - path: " + project,
+                        "    - path: " + scratch,
+                        "      access: READ_WRITE",
+                        "  base: " + project,
+                        ""));
+
+        PythonDriver.Run run = PythonDriver.drive(
+                PythonDriver.command("dev.mcpsecure.samples.FilesystemServer", "--policy", policy.toString()),
+                "none",
+                List.of(
+                        new PythonDriver.Call("read_file", Map.of("path", "README.md")),
+                        new PythonDriver.Call("read_file", Map.of("path", "../outside/secret.txt")),
+                        new PythonDriver.Call("read_file", Map.of("path", project + "/escape/secret.txt")),
+                        new PythonDriver.Call("read_file", Map.of("path", ".env")),
+                        new PythonDriver.Call("write_file", Map.of("path", "README.md", "content", "pwned")),
+                        new PythonDriver.Call("write_file", Map.of("path", scratch + "/note.txt", "content", "kept")),
+                        new PythonDriver.Call("list_directory", Map.of("path", project.toString())),
+                        new PythonDriver.Call("search_files", Map.of("path", project.toString(), "pattern", "READ"))));
+
+        List<Map<String, Object>> calls = run.calls();
+        assertThat(text(calls.get(0))).isEqualTo("# hello from the project");
+        assertDenied(calls.get(1), "PATH_OUTSIDE_ROOTS");
+        assertDenied(calls.get(2), "PATH_SYMLINK_ESCAPE");
+        assertDenied(calls.get(3), "PATH_SENSITIVE");
+        assertDenied(calls.get(4), "PATH_READ_ONLY");
+        assertThat(text(calls.get(5))).isEqualTo("written");
+        assertThat(text(calls.get(6)))
+                .contains("[file] README.md", "[link] escape (leaves the roots; not followed)")
+                .doesNotContain(".env");
+        assertThat(text(calls.get(7))).isEqualTo(project + "/README.md");
+
+        assertThat(run.stdout()).doesNotContain("OUTSIDE-SECRET", "do-not-read", outside.toString());
+        assertThat(Files.readString(project.resolve("README.md"))).isEqualTo("# hello from the project");
+        assertThat(Files.readString(scratch.resolve("note.txt"))).isEqualTo("kept");
+        assertThat(PythonDriver.auditLines(run.stderr()))
+                .extracting(line -> line.get("reason"))
+                .containsExactly(
+                        "ALLOWED",
+                        "PATH_OUTSIDE_ROOTS",
+                        "PATH_SYMLINK_ESCAPE",
+                        "PATH_SENSITIVE",
+                        "PATH_READ_ONLY",
+                        "ALLOWED",
+                        "ALLOWED",
+                        "ALLOWED");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String text(Map<String, Object> call) {
+        assertThat(call.get("isError")).as(call.toString()).isEqualTo(false);
+        return String.join("\n", (List<String>) call.get("text"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void assertDenied(Map<String, Object> call, String reason) {
+        assertThat(call.get("isError")).as(call.toString()).isEqualTo(true);
+        assertThat(String.join("\n", (List<String>) call.get("text"))).startsWith(reason + ": ");
+        assertThat((Map<String, Object>) call.get("meta")).containsEntry("dev.mcpsecure/reason", reason);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.mcpsecure.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mcpsecure.testkit.PythonMcpClient;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.json.TypeRef;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts a sample server from the packaged jar and drives it over stdio with the official Python
+ * MCP client ({@code src/test/python/drive_stdio.py}); parses what came back and the server's
+ * audit lines.
+ */
+final class PythonDriver {
+
+    static final Path JAR = Path.of("target", "mcp-secure-samples.jar").toAbsolutePath();
+    static final McpJsonMapper JSON = McpJsonDefaults.getMapper();
+
+    private static final Path DRIVER =
+            Path.of("src", "test", "python", "drive_stdio.py").toAbsolutePath();
+    private static final String AUDIT_MARK = " dev.mcpsecure.audit - ";
+
+    private PythonDriver() {}
+
+    /** One tool call to make. */
+    record Call(String tool, Map<String, Object> arguments) {}
+
+    /** What the client saw and what the server logged. */
+    record Run(Map<String, Object> report, String stdout, String stderr) {
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> calls() {
+            return (List<Map<String, Object>>) report.get("calls");
+        }
+    }
+
+    /** The command that starts {@code mainClass} from the samples jar with {@code args}. */
+    static List<String> command(String mainClass, String... args) {
+        assertThat(JAR)
+                .as("run './mvnw verify': the IT needs the packaged samples jar")
+                .exists();
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", JAR.toString(), mainClass));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** Runs the Python client against the server {@code command} starts; fails on a non-zero exit. */
+    static Run drive(List<String> command, String elicitation, List<Call> calls) throws IOException {
+        List<Map<String, Object>> plannedCalls = new ArrayList<>();
+        for (Call call : calls) {
+            plannedCalls.add(Map.of("tool", call.tool(), "arguments", call.arguments()));
+        }
+        Map<String, Object> plan = Map.of(
+                "command",
+                command.get(0),
+                "args",
+                command.subList(1, command.size()),
+                "elicitation",
+                elicitation,
+                "calls",
+                plannedCalls);
+        PythonMcpClient.Result result =
+                PythonMcpClient.run(DRIVER, List.of(JSON.writeValueAsString(plan)), Duration.ofMinutes(2));
+        assertThat(result.exitCode())
+                .as("the Python client failed:\n%s", result.stderr())
+                .isZero();
+        return new Run(
+                JSON.readValue(result.stdout(), new TypeRef<Map<String, Object>>() {}),
+                result.stdout(),
+                result.stderr());
+    }
+
+    /** The audit lines of calls (those with a session), parsed; start-up events have none. */
+    static List<Map<String, Object>> auditLines(String stderr) {
+        List<Map<String, Object>> calls = new ArrayList<>();
+        for (String line : stderr.split("\n")) {
+            int at = line.indexOf(AUDIT_MARK);
+            if (at < 0) {
+                continue;
+            }
+            Map<String, Object> parsed;
+            try {
+                parsed =
+                        JSON.readValue(line.substring(at + AUDIT_MARK.length()), new TypeRef<Map<String, Object>>() {});
+            } catch (IOException e) {
+                throw new AssertionError("an audit line is not JSON: " + line, e);
+            }
+            if (parsed.get("session") != null) {
+                calls.add(parsed);
+            }
+        }
+        return calls;
+    }
+}
