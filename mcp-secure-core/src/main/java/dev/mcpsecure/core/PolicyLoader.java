@@ -2,6 +2,7 @@ package dev.mcpsecure.core;
 
 import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.core.internal.exec.PolicyCommandGuard;
 import dev.mcpsecure.core.internal.policy.PolicyBinder;
 import dev.mcpsecure.core.internal.policy.PolicyBinder.Format;
 import java.io.IOException;
@@ -12,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loads a {@link SecurityPolicy} from a YAML or JSON file or text.
@@ -29,6 +32,8 @@ public final class PolicyLoader {
 
     /** The largest policy file read: 1 MiB. */
     public static final long MAX_POLICY_BYTES = 1L << 20;
+
+    private static final Logger LOG = LoggerFactory.getLogger("dev.mcpsecure.core.policy");
 
     private PolicyLoader() {}
 
@@ -69,7 +74,7 @@ public final class PolicyLoader {
         } catch (CharacterCodingException e) {
             throw PolicyBinder.problem(source, "the file is not valid UTF-8; save it as UTF-8");
         }
-        return PolicyBinder.bind(text, format, source);
+        return warned(PolicyBinder.bind(text, format, source), source);
     }
 
     /**
@@ -99,6 +104,21 @@ public final class PolicyLoader {
                     "the text has " + text.length() + " characters; a policy is at most " + MAX_POLICY_BYTES
                             + " (1 MiB)");
         }
-        return PolicyBinder.bind(text, format, source);
+        return warned(PolicyBinder.bind(text, format, source), source);
+    }
+
+    /** Logs what is allowed but risky: shells and launchers listed as programs. */
+    private static SecurityPolicy warned(SecurityPolicy policy, String source) {
+        policy.commands().programs().forEach((name, program) -> {
+            if (PolicyCommandGuard.isLauncher(program.path())) {
+                LOG.warn(
+                        "{}: program '{}' ({}) is a shell or launcher; it runs only within its argument rules, but"
+                                + " prefer listing the programs it would run",
+                        source,
+                        name,
+                        program.path());
+            }
+        });
+        return policy;
     }
 }

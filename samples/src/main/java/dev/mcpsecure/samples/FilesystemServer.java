@@ -1,19 +1,16 @@
 package dev.mcpsecure.samples;
 
+import static dev.mcpsecure.samples.SampleTools.argument;
+import static dev.mcpsecure.samples.SampleTools.text;
+import static dev.mcpsecure.samples.SampleTools.tool;
+
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.core.SecureFiles;
 import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.core.SecureStdioServer;
-import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
-import io.modelcontextprotocol.spec.McpSchema;
-import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
-import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.io.IOException;
-import java.nio.file.FileSystemException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -47,28 +44,34 @@ public final class FilesystemServer {
         server.tool(tool(
                         "read_file",
                         "Reads a UTF-8 text file.",
-                        Map.of("path", "string"),
-                        request -> text(files.readText(argument(request, "path")))))
+                        List.of("path"),
+                        List.of(),
+                        request -> text(files.readText(argument(request, "path", null)))))
                 .tool(tool(
                         "list_directory",
                         "Lists a directory.",
-                        Map.of("path", "string"),
-                        request -> text(files.list(argument(request, "path")).stream()
+                        List.of("path"),
+                        List.of(),
+                        request -> text(files.list(argument(request, "path", null)).stream()
                                 .map(FilesystemServer::describe)
                                 .collect(Collectors.joining("\n")))))
                 .tool(tool(
                         "search_files",
                         "Finds files whose name contains a pattern.",
-                        Map.of("path", "string", "pattern", "string"),
+                        List.of("path", "pattern"),
+                        List.of(),
                         request -> text(String.join(
-                                "\n", search(files, argument(request, "path"), argument(request, "pattern"))))))
+                                "\n",
+                                search(files, argument(request, "path", null), argument(request, "pattern", null))))))
                 .tool(
                         tool(
                                 "write_file",
                                 "Writes a UTF-8 text file (scratch only).",
-                                Map.of("path", "string", "content", "string"),
+                                List.of("path", "content"),
+                                List.of(),
                                 request -> {
-                                    files.writeText(argument(request, "path"), argument(request, "content"));
+                                    files.writeText(
+                                            argument(request, "path", null), argument(request, "content", null));
                                     return text("written");
                                 }),
                         RiskClass.FS_WRITE);
@@ -103,57 +106,5 @@ public final class FilesystemServer {
             case FILE -> "[file] " + entry.name() + " (" + entry.size() + " bytes)";
             default -> "[other] " + entry.name();
         };
-    }
-
-    /** A tool body that may fail with an I/O error, reported to the client as a plain error. */
-    @FunctionalInterface
-    private interface FileTool {
-        CallToolResult apply(CallToolRequest request) throws IOException;
-    }
-
-    private static SyncToolSpecification tool(
-            String name, String description, Map<String, String> parameters, FileTool body) {
-        Map<String, Object> properties = new LinkedHashMap<>();
-        parameters.forEach((parameter, type) -> properties.put(parameter, Map.of("type", type)));
-        return SyncToolSpecification.builder()
-                .tool(McpSchema.Tool.builder(
-                                name,
-                                Map.of(
-                                        "type",
-                                        "object",
-                                        "properties",
-                                        properties,
-                                        "required",
-                                        List.copyOf(parameters.keySet())))
-                        .description(description)
-                        .build())
-                .callHandler((exchange, request) -> {
-                    try {
-                        return body.apply(request);
-                    } catch (FileSystemException e) {
-                        return CallToolResult.builder()
-                                .addTextContent(e.getClass().getSimpleName() + ": " + e.getFile())
-                                .isError(true)
-                                .build();
-                    } catch (IOException e) {
-                        return CallToolResult.builder()
-                                .addTextContent(e.getMessage())
-                                .isError(true)
-                                .build();
-                    }
-                })
-                .build();
-    }
-
-    private static String argument(CallToolRequest request, String name) {
-        Object value = request.arguments() == null ? null : request.arguments().get(name);
-        if (!(value instanceof String text)) {
-            throw new IllegalArgumentException("argument '" + name + "' must be a string");
-        }
-        return text;
-    }
-
-    private static CallToolResult text(String text) {
-        return CallToolResult.builder().addTextContent(text).isError(false).build();
     }
 }

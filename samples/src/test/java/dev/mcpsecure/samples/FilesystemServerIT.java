@@ -61,16 +61,16 @@ class FilesystemServerIT {
                         new PythonDriver.Call("search_files", Map.of("path", project.toString(), "pattern", "READ"))));
 
         List<Map<String, Object>> calls = run.calls();
-        assertThat(text(calls.get(0))).isEqualTo("# hello from the project");
+        assertThat(PythonDriver.text(calls.get(0))).isEqualTo("# hello from the project");
         assertDenied(calls.get(1), "PATH_OUTSIDE_ROOTS");
         assertDenied(calls.get(2), "PATH_SYMLINK_ESCAPE");
         assertDenied(calls.get(3), "PATH_SENSITIVE");
         assertDenied(calls.get(4), "PATH_READ_ONLY");
-        assertThat(text(calls.get(5))).isEqualTo("written");
-        assertThat(text(calls.get(6)))
+        assertThat(PythonDriver.text(calls.get(5))).isEqualTo("written");
+        assertThat(PythonDriver.text(calls.get(6)))
                 .contains("[file] README.md", "[link] escape (leaves the roots; not followed)")
                 .doesNotContain(".env");
-        assertThat(text(calls.get(7))).isEqualTo(project + "/README.md");
+        assertThat(PythonDriver.text(calls.get(7))).isEqualTo(project + "/README.md");
 
         assertThat(run.stdout()).doesNotContain("OUTSIDE-SECRET", "do-not-read", outside.toString());
         assertThat(Files.readString(project.resolve("README.md"))).isEqualTo("# hello from the project");
@@ -86,12 +86,6 @@ class FilesystemServerIT {
                         "ALLOWED",
                         "ALLOWED",
                         "ALLOWED");
-    }
-
-    @SuppressWarnings("unchecked")
-    private static String text(Map<String, Object> call) {
-        assertThat(call.get("isError")).as(call.toString()).isEqualTo(false);
-        return String.join("\n", (List<String>) call.get("text"));
     }
 
     @SuppressWarnings("unchecked")

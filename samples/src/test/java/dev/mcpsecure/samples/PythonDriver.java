@@ -77,6 +77,13 @@ final class PythonDriver {
                 result.stderr());
     }
 
+    /** The text of a call that must have succeeded. */
+    @SuppressWarnings("unchecked")
+    static String text(Map<String, Object> call) {
+        assertThat(call.get("isError")).as(call.toString()).isEqualTo(false);
+        return String.join("\n", (List<String>) call.get("text"));
+    }
+
     /** The audit lines of calls (those with a session), parsed; start-up events have none. */
     static List<Map<String, Object>> auditLines(String stderr) {
         List<Map<String, Object>> calls = new ArrayList<>();

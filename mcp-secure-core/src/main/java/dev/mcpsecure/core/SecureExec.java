@@ -1,0 +1,229 @@
+package dev.mcpsecure.core;
+
+import dev.mcpsecure.api.Decision;
+import dev.mcpsecure.api.FilesystemRoot;
+import dev.mcpsecure.api.PolicyViolationException;
+import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.core.internal.exec.PolicyCommandGuard;
+import dev.mcpsecure.core.internal.exec.PolicyCommandGuard.Authorized;
+import dev.mcpsecure.core.internal.files.PolicyFilesystemGuard;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs the programs the policy lists, the way tools must: by logical name, with an argument
+ * vector the program's rules accept, never through a shell, with an environment of listed
+ * variables only (and a fixed {@code PATH}), in a working directory inside a filesystem root,
+ * with stdin closed, stdout and stderr read concurrently into bounded buffers, and a timeout
+ * after which the whole process tree is killed.
+ *
+ * <p>Denials throw {@link PolicyViolationException} ({@code COMMAND_NOT_ALLOWED}, {@code
+ * ARGUMENT_NOT_ALLOWED}, {@code ENV_NOT_ALLOWED}, {@code CWD_OUTSIDE_ROOTS}, {@code
+ * BINARY_CHANGED}, {@code CONCURRENCY_LIMITED} past {@code maxConcurrentProcesses}, {@code
+ * TIMEOUT}); no process is started on a denial. Let the exception propagate out of the tool and
+ * the pipeline answers the call with that reason code and audits it. Thread-safe.
+ */
+public final class SecureExec {
+
+    /** Threads that drain child output: never the common pool, which a blocked reader could starve. */
+    private static final ExecutorService STREAM_READERS = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "mcp-secure-exec-output");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private final PolicyCommandGuard guard;
+    private final Semaphore processes;
+    private final AtomicLong started = new AtomicLong();
+
+    private SecureExec(PolicyCommandGuard guard, int maxConcurrentProcesses) {
+        this.guard = guard;
+        this.processes = new Semaphore(maxConcurrentProcesses);
+    }
+
+    /**
+     * Program runs as {@code policy} allows them; working directories and path arguments are
+     * checked against its filesystem roots, and programs run in its base root (or first root)
+     * when the caller names no directory.
+     *
+     * @throws IllegalArgumentException naming a program that is missing, not executable, or an
+     *     unrestricted shell or launcher, or a root that does not exist
+     */
+    public static SecureExec of(SecurityPolicy policy) {
+        PolicyFilesystemGuard files = new PolicyFilesystemGuard(policy.filesystem());
+        Optional<Path> cwd = policy.filesystem()
+                .base()
+                .or(() -> policy.filesystem().roots().stream().findFirst().map(FilesystemRoot::path));
+        return new SecureExec(
+                new PolicyCommandGuard(policy.commands(), files, cwd, System.getenv()),
+                policy.commands().maxConcurrentProcesses());
+    }
+
+    /**
+     * What a run produced.
+     *
+     * @param exitCode the program's exit code
+     * @param stdout what it wrote to stdout, up to the program's output cap, as UTF-8
+     * @param stderr likewise for stderr
+     * @param stdoutTruncated whether stdout was longer than the cap
+     * @param stderrTruncated whether stderr was longer than the cap
+     * @param duration how long it ran
+     */
+    public record Result(
+            int exitCode,
+            String stdout,
+            String stderr,
+            boolean stdoutTruncated,
+            boolean stderrTruncated,
+            Duration duration) {}
+
+    /** Runs {@code program} with {@code args} in the default directory, with no extra environment. */
+    public Result run(String program, List<String> args) throws IOException {
+        return run(program, args, Map.of(), null);
+    }
+
+    /**
+     * Runs {@code program}.
+     *
+     * @param env values for variables the program's policy lists (others are denied)
+     * @param workingDirectory as the client sent it, or {@code null} for the default
+     * @throws PolicyViolationException on a denial or a timeout; no process is left running
+     * @throws IOException if the program cannot be started
+     */
+    public Result run(String program, List<String> args, Map<String, String> env, String workingDirectory)
+            throws IOException {
+        Authorized run = guard.authorize(program, List.copyOf(args), Map.copyOf(env), workingDirectory);
+        if (!processes.tryAcquire()) {
+            throw new PolicyViolationException(Decision.deny(
+                    ReasonCode.CONCURRENCY_LIMITED, "the server is running its maximum number of programs; try again"));
+        }
+        try {
+            return execute(run);
+        } finally {
+            processes.release();
+        }
+    }
+
+    /** How many processes this instance has started: for tests and metrics. */
+    public long startedCount() {
+        return started.get();
+    }
+
+    private Result execute(Authorized run) throws IOException {
+        ProcessBuilder builder =
+                new ProcessBuilder(run.command()).directory(run.cwd().toFile());
+        builder.environment().clear();
+        builder.environment().putAll(run.environment());
+        long start = System.nanoTime();
+        Process process = builder.start();
+        started.incrementAndGet();
+        process.getOutputStream().close();
+        long cap = run.policy().maxOutputBytes();
+        CompletableFuture<Captured> stdout =
+                CompletableFuture.supplyAsync(() -> capture(process.getInputStream(), cap));
+        CompletableFuture<Captured> stderr =
+                CompletableFuture.supplyAsync(() -> capture(process.getErrorStream(), cap));
+        Duration timeout = run.policy().timeout();
+        boolean finished;
+        try {
+            finished = process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            killTree(process);
+            Thread.currentThread().interrupt();
+            throw new PolicyViolationException(
+                    Decision.deny(ReasonCode.TIMEOUT, "program '" + run.name() + "' was interrupted"));
+        }
+        if (!finished) {
+            killTree(process);
+            drained(stdout, process.getInputStream());
+            drained(stderr, process.getErrorStream());
+            throw new PolicyViolationException(Decision.deny(
+                    ReasonCode.TIMEOUT,
+                    "program '" + run.name() + "' did not finish within " + timeout.toMillis() + " ms"));
+        }
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        Captured out = drained(stdout, process.getInputStream());
+        Captured err = drained(stderr, process.getErrorStream());
+        return new Result(
+                process.exitValue(),
+                out.text(),
+                err.text(),
+                out.truncated(),
+                err.truncated(),
+                Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * The captured stream; if a background child still holds the pipe open after the program
+     * ended, the pipe is closed after a short grace so the call does not wait for the child.
+     */
+    private static Captured drained(CompletableFuture<Captured> capture, InputStream stream) {
+        try {
+            return capture.get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            try {
+                stream.close();
+            } catch (IOException closing) {
+                // the reader sees the end either way
+            }
+            return capture.join();
+        }
+    }
+
+    /**
+     * Kills (SIGKILL) the process and everything it started that is still attached to it,
+     * children first so none is re-parented in between, and waits for the process itself.
+     */
+    private static void killTree(Process process) {
+        List<ProcessHandle> descendants = process.descendants().toList();
+        descendants.forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        try {
+            process.onExit().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // it was sent SIGKILL; nothing more can be done
+        }
+    }
+
+    private record Captured(String text, boolean truncated) {}
+
+    /** Reads the whole stream, keeping the first {@code cap} bytes, so the child never blocks on a full pipe. */
+    private static Captured capture(InputStream in, long cap) {
+        ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        boolean truncated = false;
+        byte[] buffer = new byte[8192];
+        try (in) {
+            for (int read; (read = in.read(buffer)) >= 0; ) {
+                long room = cap - kept.size();
+                if (room > 0) {
+                    kept.write(buffer, 0, (int) Math.min(room, read));
+                }
+                if (read > room) {
+                    truncated = true;
+                }
+            }
+        } catch (IOException e) {
+            // the process was killed: keep what was read
+        }
+        return new Captured(kept.toString(StandardCharsets.UTF_8), truncated);
+    }
+
+    @Override
+    public String toString() {
+        return "SecureExec[started=" + started.get() + ", available=" + processes.availablePermits() + "]";
+    }
+}
