@@ -90,5 +90,9 @@ public enum ReasonCode {
     /** A message on the transport is not valid JSON-RPC. */
     MALFORMED_MESSAGE,
     /** The audit sink failed, so the call was not allowed to proceed unrecorded. */
-    AUDIT_UNAVAILABLE
+    AUDIT_UNAVAILABLE,
+
+    // runtime
+    /** The start-up check of the server's own runtime found a failing item. */
+    PREFLIGHT_FAILED
 }

@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param limits server-wide limits
  * @param audit what audit events record
  * @param transport how HTTP transports listen
+ * @param preflight what the start-up check of the server's own runtime does
  */
 public record SecurityPolicy(
         ServerIdentity server,
@@ -31,7 +32,8 @@ public record SecurityPolicy(
         TokenPolicy tokens,
         Limits limits,
         AuditPolicy audit,
-        TransportPolicy transport) {
+        TransportPolicy transport,
+        PreflightPolicy preflight) {
 
     /**
      * Validates that every part is present, that tool names are unique, and that every egress
@@ -47,7 +49,8 @@ public record SecurityPolicy(
                 .check("tokens", Checks.notNull(tokens))
                 .check("limits", Checks.notNull(limits))
                 .check("audit", Checks.notNull(audit))
-                .check("transport", Checks.notNull(transport));
+                .check("transport", Checks.notNull(transport))
+                .check("preflight", Checks.notNull(preflight));
         if (checks.ok()) {
             Map<String, Integer> seen = new HashMap<>();
             for (int i = 0; i < tools.size(); i++) {
@@ -106,6 +109,7 @@ public record SecurityPolicy(
         private Limits limits;
         private AuditPolicy audit;
         private TransportPolicy transport;
+        private PreflightPolicy preflight;
 
         private Builder() {}
 
@@ -187,6 +191,14 @@ public record SecurityPolicy(
             return this;
         }
 
+        /** Sets the preflight policy; default {@link PreflightPolicy#defaults()} (report). */
+        public Builder preflight(PreflightPolicy preflight) {
+            Checks.requireUnset(this.preflight, "preflight");
+            Checks.require("preflight", Checks.notNull(preflight));
+            this.preflight = preflight;
+            return this;
+        }
+
         /** @throws InvalidPolicyException listing duplicate tools and unknown egress audiences */
         public SecurityPolicy build() {
             return new SecurityPolicy(
@@ -202,7 +214,8 @@ public record SecurityPolicy(
                     tokens == null ? TokenPolicy.none() : tokens,
                     limits == null ? Limits.defaults() : limits,
                     audit == null ? AuditPolicy.defaults() : audit,
-                    transport == null ? TransportPolicy.defaults() : transport);
+                    transport == null ? TransportPolicy.defaults() : transport,
+                    preflight == null ? PreflightPolicy.defaults() : preflight);
         }
     }
 }

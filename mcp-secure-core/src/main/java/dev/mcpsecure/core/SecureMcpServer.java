@@ -104,6 +104,14 @@ public final class SecureMcpServer {
             return this;
         }
 
+        /** The audit sink the server will use, fixing the default now if none was set. */
+        AuditSink effectiveAuditSink() {
+            if (auditSink == null) {
+                auditSink = new Slf4jAuditSink();
+            }
+            return auditSink;
+        }
+
         /** Where tool code gets tokens; default none (every audience refused). Set before {@link #tokens()}. */
         public Builder tokenSource(TokenSource source) {
             requireUnset(tokenSource, "tokenSource");

@@ -1,6 +1,7 @@
 package dev.mcpsecure.core;
 
 import dev.mcpsecure.api.InvalidPolicyException;
+import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.SecurityPolicy;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.server.McpSyncServer;
@@ -27,9 +28,11 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p>Arguments: {@code --policy <file>} (or the environment variable {@value #POLICY_ENV}). It
- * loads the policy (every problem to stderr, exit {@value #EXIT_INVALID_POLICY}), builds the server
- * with {@link SecureMcpServer}, serves until stdin closes, and returns {@value #EXIT_OK}. Stdout
- * carries only protocol messages; everything else goes to stderr or the log.
+ * loads the policy (every problem to stderr, exit {@value #EXIT_INVALID_POLICY}), runs the {@link
+ * Preflight} check (its table to stderr, an audit event; with {@code preflight.mode: enforce} a
+ * failed check means exit {@value #EXIT_PREFLIGHT_FAILED}), builds the server with {@link
+ * SecureMcpServer}, serves until stdin closes, and returns {@value #EXIT_OK}. Stdout carries only
+ * protocol messages; everything else goes to stderr or the log.
  */
 public final class SecureStdioServer {
 
@@ -43,17 +46,20 @@ public final class SecureStdioServer {
     public static final int EXIT_USAGE = 64;
     /** The policy file cannot be read. */
     public static final int EXIT_NO_INPUT = 66;
+    /** The preflight check failed and the policy's preflight mode is {@code enforce}. */
+    public static final int EXIT_PREFLIGHT_FAILED = 78;
 
     private SecureStdioServer() {}
 
     /** Serves on this process's stdin and stdout; see the class description. */
     public static int run(String[] args, Consumer<SecureMcpServer.Builder> tools) {
-        return run(args, System.getenv(), System.in, System.out, System.err, tools);
+        return run(args, System.getenv(), System.in, System.out, System.err, Preflight.Runtime.current(), tools);
     }
 
     /**
      * Serves on {@code in} and {@code out}, reporting to {@code err}; for tests and embedding.
      *
+     * @param runtime what the preflight check reads
      * @param tools adds the app's tools (and sources, sinks) to the builder
      */
     public static int run(
@@ -62,6 +68,7 @@ public final class SecureStdioServer {
             InputStream in,
             OutputStream out,
             PrintStream err,
+            Preflight.Runtime runtime,
             Consumer<SecureMcpServer.Builder> tools) {
         String policyFile = policyFile(args, env);
         if (policyFile == null) {
@@ -84,6 +91,14 @@ public final class SecureStdioServer {
         }
         SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
         tools.accept(builder);
+        Preflight.Report preflight = Preflight.run(policy, runtime);
+        err.print(preflight.table());
+        err.flush();
+        builder.effectiveAuditSink().record(preflight.auditEvent());
+        if (preflight.failed() && policy.preflight().mode() == PreflightPolicy.Mode.ENFORCE) {
+            err.println("the server did not start: preflight failed and the policy's preflight mode is enforce");
+            return EXIT_PREFLIGHT_FAILED;
+        }
         CountDownLatch stdinClosed = new CountDownLatch(1);
         McpSyncServer server = builder.buildSync(
                 new StdioServerTransportProvider(McpJsonDefaults.getMapper(), new EndSignalling(in, stdinClosed), out));

@@ -13,6 +13,7 @@ import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.Limits;
 import dev.mcpsecure.api.PolicyProblem;
+import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.ProgramPolicy;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecurityPolicy;
@@ -95,6 +96,7 @@ class PolicyLoaderTest {
                 .transport(TransportPolicy.builder()
                         .allowOrigin("http://localhost:6274")
                         .build())
+                .preflight(new PreflightPolicy(PreflightPolicy.Mode.REPORT))
                 .build();
     }
 

@@ -2,6 +2,7 @@ package dev.mcpsecure.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.testkit.RecordingAuditSink;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -18,6 +19,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +49,7 @@ class SecureStdioServerTest {
                 new ByteArrayInputStream(new byte[0]),
                 OutputStream.nullOutputStream(),
                 new PrintStream(err, true, StandardCharsets.UTF_8),
+                Preflight.Runtime.current(),
                 tools);
     }
 
@@ -64,6 +67,7 @@ class SecureStdioServerTest {
                 serverReads,
                 serverWrites,
                 new PrintStream(err, true, StandardCharsets.UTF_8),
+                Preflight.Runtime.current(),
                 tools));
         BufferedReader responses = new BufferedReader(new InputStreamReader(clientReads, StandardCharsets.UTF_8));
 
@@ -81,12 +85,48 @@ class SecureStdioServerTest {
         clientWrites.close();
 
         assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(SecureStdioServer.EXIT_OK);
-        assertThat(audit.events()).hasSize(1);
+        assertThat(audit.events()).extracting(event -> event.tool()).containsExactly(null, "echo");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("mcp-secure preflight for mcp-server:");
     }
 
     private static void send(OutputStream out, String line) throws IOException {
         out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
+    }
+
+    @Test
+    void enforcedPreflightRefusesToStartOnAFailureAndReportOnlyLogs(@TempDir Path dir) throws IOException {
+        Path proc = Files.createDirectories(dir.resolve("proc"));
+        Files.writeString(proc.resolve("status"), "Uid:\t0\t0\t0\t0\nNoNewPrivs:\t1\nCapEff:\t0\nSeccomp:\t2\n");
+        Preflight.Runtime asRoot = new Preflight.Runtime(proc, Map.of(), dir.resolve("no-home"), List.of());
+        Path enforce = dir.resolve("enforce.yaml");
+        Files.writeString(enforce, "tools:\n  - name: echo\npreflight:\n  mode: enforce\n");
+        Path report = dir.resolve("report.yaml");
+        Files.writeString(report, "tools:\n  - name: echo\npreflight:\n  mode: report\n");
+
+        int refused = SecureStdioServer.run(
+                new String[] {"--policy", enforce.toString()},
+                Map.of(),
+                new ByteArrayInputStream(new byte[0]),
+                OutputStream.nullOutputStream(),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                asRoot,
+                tools);
+        int started = SecureStdioServer.run(
+                new String[] {"--policy", report.toString()},
+                Map.of(),
+                new ByteArrayInputStream(new byte[0]),
+                OutputStream.nullOutputStream(),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                asRoot,
+                tools);
+
+        assertThat(refused).isEqualTo(SecureStdioServer.EXIT_PREFLIGHT_FAILED);
+        assertThat(started).isEqualTo(SecureStdioServer.EXIT_OK);
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("FAIL    non_root            runs as root (uid 0)")
+                .contains("the server did not start: preflight failed and the policy's preflight mode is enforce");
+        assertThat(audit.reasons()).containsExactly(ReasonCode.PREFLIGHT_FAILED, ReasonCode.PREFLIGHT_FAILED);
     }
 
     @Test

@@ -103,6 +103,9 @@ class DemoServerIT {
             assertOutcome(tool, Boolean.TRUE.equals(call.get("isError")), text, (Map<?, ?>) call.get("meta"));
         }
         assertAudited(run.stderr(), List.copyOf(EXPECTED.keySet()), "mcp");
+        assertThat(run.stderr())
+                .as("the sample prints its preflight table at start")
+                .contains("mcp-secure preflight for mcp-secure-demo: ");
         assertThat(run.stdout() + run.stderr()).doesNotContain(secret);
     }
 

@@ -12,6 +12,7 @@ import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.Limits;
 import dev.mcpsecure.api.PolicyProblem;
+import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.ProgramPolicy;
 import dev.mcpsecure.api.RateLimit;
 import dev.mcpsecure.api.RiskClass;
@@ -65,7 +66,17 @@ public final class PolicyBinder {
     private static final YAMLMapper YAML = YAMLMapper.builder().build();
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Set<String> SECTIONS = Set.of(
-            "version", "server", "tools", "filesystem", "commands", "egress", "tokens", "limits", "audit", "transport");
+            "version",
+            "server",
+            "tools",
+            "filesystem",
+            "commands",
+            "egress",
+            "tokens",
+            "limits",
+            "audit",
+            "transport",
+            "preflight");
 
     private final Problems problems;
     private final Map<String, Node> nodes = new HashMap<>();
@@ -126,15 +137,16 @@ public final class PolicyBinder {
         Limits limits = limits(section(top, "limits"));
         AuditPolicy audit = audit(section(top, "audit"));
         TransportPolicy transport = transport(section(top, "transport"));
+        PreflightPolicy preflight = preflight(section(top, "preflight"));
         top.finish(problems);
-        if (Arrays.asList(server, filesystem, commands, egress, tokens, limits, audit, transport)
+        if (Arrays.asList(server, filesystem, commands, egress, tokens, limits, audit, transport, preflight)
                 .contains(null)) {
             return null;
         }
         return build(
                 top,
                 () -> new SecurityPolicy(
-                        server, tools, filesystem, commands, egress, tokens, limits, audit, transport));
+                        server, tools, filesystem, commands, egress, tokens, limits, audit, transport, preflight));
     }
 
     private static List<String> sortedSections() {
@@ -377,6 +389,15 @@ public final class PolicyBinder {
         boolean allowPublicBind = bool(s, "allowPublicBind", false);
         List<String> origins = texts(s, "allowedOrigins");
         return finish(s, before, () -> new TransportPolicy(bind, allowPublicBind, origins));
+    }
+
+    private PreflightPolicy preflight(Section s) {
+        if (s == null) {
+            return null;
+        }
+        int before = problems.count();
+        PreflightPolicy.Mode mode = enumValue(s, "mode", PreflightPolicy.Mode.class, PreflightPolicy.Mode.REPORT);
+        return finish(s, before, () -> new PreflightPolicy(mode));
     }
 
     // structure

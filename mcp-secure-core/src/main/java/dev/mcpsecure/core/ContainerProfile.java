@@ -1,0 +1,189 @@
+package dev.mcpsecure.core;
+
+import dev.mcpsecure.api.Cidr;
+import dev.mcpsecure.api.EgressRule;
+import dev.mcpsecure.api.FileAccess;
+import dev.mcpsecure.api.FilesystemRoot;
+import dev.mcpsecure.api.InvalidPolicyException;
+import dev.mcpsecure.api.SecurityPolicy;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The container hardening a policy implies, so the same file that drives the in-process guards
+ * also drives the boundary around the process: a Dockerfile fragment (non-root, no shell or
+ * package manager in the final image), {@code docker run} flags (read-only root, no
+ * capabilities, no new privileges, the policy's roots as bind mounts, read-only where the root
+ * is, resource limits, no network when the policy allows no egress), and a Kubernetes Pod
+ * {@code securityContext} with a {@code NetworkPolicy} whose egress comes from the policy.
+ *
+ * <p>Deterministic: the same policy always gives the same text. Command line: {@code
+ * container-profile <policy.yaml>} prints it to stdout.
+ */
+public final class ContainerProfile {
+
+    /** The non-root user and group the profile runs as. */
+    public static final int UID = 65532;
+    /** Memory limit of the profile. */
+    public static final String MEMORY = "512m";
+    /** CPU limit of the profile. */
+    public static final String CPUS = "1";
+
+    private ContainerProfile() {}
+
+    /** {@code container-profile <policy.yaml>}: exit 0 with the profile on stdout, 2 invalid policy, 64 usage, 66 unreadable. */
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length != 1) {
+            err.println("usage: container-profile <policy.yaml>");
+            return 64;
+        }
+        try {
+            out.print(generate(PolicyLoader.load(Path.of(args[0]))));
+            return 0;
+        } catch (InvalidPolicyException e) {
+            err.println(e.getMessage());
+            return 2;
+        } catch (NoSuchFileException e) {
+            err.println(args[0] + ": no such file");
+            return 66;
+        } catch (IOException e) {
+            err.println(args[0] + ": cannot read (" + e.getClass().getSimpleName() + ")");
+            return 66;
+        }
+    }
+
+    /** All three parts, each under a heading line. */
+    public static String generate(SecurityPolicy policy) {
+        return "# mcp-secure container profile for " + policy.server().name() + "\n\n"
+                + "## Dockerfile (final stage)\n" + dockerfile(policy) + "\n"
+                + "## docker run\n" + "docker run " + String.join(" \\\n  ", dockerRunFlags(policy))
+                + " \\\n  <image>\n\n"
+                + "## Kubernetes\n" + kubernetes(policy);
+    }
+
+    /** A final image stage with no shell or package manager, running as a non-root user. */
+    public static String dockerfile(SecurityPolicy policy) {
+        return String.join(
+                "\n",
+                "# distroless: no shell, no package manager",
+                "FROM gcr.io/distroless/java17-debian12:nonroot",
+                "COPY --chown=" + UID + ":" + UID + " server.jar /app/server.jar",
+                "COPY --chown=" + UID + ":" + UID + " policy.yaml /app/policy.yaml",
+                "USER " + UID + ":" + UID,
+                "ENTRYPOINT [\"java\", \"-jar\", \"/app/server.jar\", \"--policy\", \"/app/policy.yaml\"]",
+                "");
+    }
+
+    /** The {@code docker run} flags, one per element. */
+    public static List<String> dockerRunFlags(SecurityPolicy policy) {
+        List<String> flags = new ArrayList<>(List.of(
+                "--read-only",
+                "--tmpfs /tmp",
+                "--cap-drop ALL",
+                "--security-opt no-new-privileges",
+                "--user " + UID + ":" + UID,
+                "--memory " + MEMORY,
+                "--cpus " + CPUS,
+                "--pids-limit 256"));
+        for (FilesystemRoot root : policy.filesystem().roots()) {
+            flags.add("-v " + root.path() + ":" + root.path() + (root.access() == FileAccess.READ_ONLY ? ":ro" : ""));
+        }
+        if (policy.egress().rules().isEmpty()) {
+            flags.add("--network none");
+        }
+        flags.add("-i");
+        return flags;
+    }
+
+    /** A Pod with the hardened security context, and a NetworkPolicy with the policy's egress. */
+    public static String kubernetes(SecurityPolicy policy) {
+        String name = dnsLabel(policy.server().name());
+        StringBuilder out = new StringBuilder();
+        out.append("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ")
+                .append(name)
+                .append("\n  labels:\n    app: ")
+                .append(name)
+                .append('\n')
+                .append("spec:\n  automountServiceAccountToken: false\n")
+                .append("  securityContext:\n    runAsNonRoot: true\n    runAsUser: ")
+                .append(UID)
+                .append("\n    runAsGroup: ")
+                .append(UID)
+                .append("\n    fsGroup: ")
+                .append(UID)
+                .append("\n    seccompProfile:\n      type: RuntimeDefault\n")
+                .append("  containers:\n    - name: server\n      image: <image>\n")
+                .append(
+                        "      securityContext:\n        allowPrivilegeEscalation: false\n        readOnlyRootFilesystem: true\n")
+                .append("        capabilities:\n          drop: [ALL]\n")
+                .append("      resources:\n        limits:\n          memory: 512Mi\n          cpu: \"")
+                .append(CPUS)
+                .append("\"\n")
+                .append("      volumeMounts:\n        - name: tmp\n          mountPath: /tmp\n");
+        List<FilesystemRoot> roots = policy.filesystem().roots();
+        for (int i = 0; i < roots.size(); i++) {
+            out.append("        - name: root-")
+                    .append(i)
+                    .append("\n          mountPath: ")
+                    .append(quote(roots.get(i).path().toString()))
+                    .append("\n          readOnly: ")
+                    .append(roots.get(i).access() == FileAccess.READ_ONLY)
+                    .append('\n');
+        }
+        out.append("  volumes:\n    - name: tmp\n      emptyDir: {}\n");
+        for (int i = 0; i < roots.size(); i++) {
+            out.append("    - name: root-")
+                    .append(i)
+                    .append("  # replace hostPath with the volume that holds this data\n")
+                    .append("      hostPath:\n        path: ")
+                    .append(quote(roots.get(i).path().toString()))
+                    .append("\n        type: Directory\n");
+        }
+        out.append("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: ")
+                .append(name)
+                .append("-egress\nspec:\n  podSelector:\n    matchLabels:\n      app: ")
+                .append(name)
+                .append("\n  policyTypes: [Ingress, Egress]\n  ingress: []\n");
+        List<String> egress = new ArrayList<>();
+        List<String> byName = new ArrayList<>();
+        for (EgressRule rule : policy.egress().rules()) {
+            if (rule.allowAddresses().isEmpty()) {
+                byName.add(rule.scheme() + "://" + rule.host() + ":" + rule.port());
+                continue;
+            }
+            for (Cidr cidr : rule.allowAddresses()) {
+                egress.add("    - to:\n        - ipBlock:\n            cidr: " + cidr
+                        + "\n      ports:\n        - protocol: TCP\n          port: " + rule.port() + "\n");
+            }
+        }
+        if (!byName.isEmpty()) {
+            egress.add(
+                    "    # allowed by name in the policy; a NetworkPolicy matches only addresses, so add their CIDRs\n"
+                            + "    # or route them through an egress proxy: " + String.join(", ", byName) + "\n"
+                            + "    - to:\n        - namespaceSelector:\n            matchLabels:\n"
+                            + "              kubernetes.io/metadata.name: kube-system\n"
+                            + "      ports:\n        - protocol: UDP\n          port: 53\n        - protocol: TCP\n          port: 53\n");
+        }
+        out.append(egress.isEmpty() ? "  egress: []\n" : "  egress:\n" + String.join("", egress));
+        return out.toString();
+    }
+
+    private static String dnsLabel(String name) {
+        String label =
+                name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-").replaceAll("^-+|-+$", "");
+        return label.isEmpty() ? "mcp-server" : label;
+    }
+
+    private static String quote(String text) {
+        return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+}

@@ -1,0 +1,84 @@
+package dev.mcpsecure.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mcpsecure.api.SecurityPolicy;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+class ContainerProfileTest {
+
+    private static final Path GOLDEN = Path.of("src/test/resources/container-profile/policy-example.txt");
+
+    @Test
+    void theExamplePolicysProfileMatchesTheReviewedGoldenFile() throws IOException {
+        String generated = ContainerProfile.generate(PolicyLoader.load(PolicyLoaderTest.EXAMPLE));
+
+        assertThat(generated)
+                .as("regenerate %s with ContainerProfile if the change is intended, and review the diff", GOLDEN)
+                .isEqualTo(Files.readString(GOLDEN));
+    }
+
+    @Test
+    void theKubernetesPartParsesIntoAHardenedPodAndAnEgressPolicy() throws IOException {
+        String kubernetes = ContainerProfile.kubernetes(PolicyLoader.load(PolicyLoaderTest.EXAMPLE));
+
+        List<JsonNode> documents = YAMLMapper.builder()
+                .build()
+                .readValues(YAMLMapper.builder().build().createParser(kubernetes), JsonNode.class)
+                .readAll();
+
+        assertThat(documents).hasSize(2);
+        JsonNode pod = documents.get(0);
+        assertThat(pod.get("kind").asString()).isEqualTo("Pod");
+        assertThat(pod.at("/spec/securityContext/runAsNonRoot").asBoolean()).isTrue();
+        assertThat(pod.at("/spec/securityContext/seccompProfile/type").asString())
+                .isEqualTo("RuntimeDefault");
+        JsonNode container = pod.at("/spec/containers/0/securityContext");
+        assertThat(container.get("allowPrivilegeEscalation").asBoolean()).isFalse();
+        assertThat(container.get("readOnlyRootFilesystem").asBoolean()).isTrue();
+        assertThat(container.at("/capabilities/drop/0").asString()).isEqualTo("ALL");
+        assertThat(pod.at("/spec/containers/0/volumeMounts/1/readOnly").asBoolean())
+                .as("/srv/project is read-only")
+                .isTrue();
+        assertThat(pod.at("/spec/containers/0/volumeMounts/2/readOnly").asBoolean())
+                .as("/srv/notes is read-write")
+                .isFalse();
+        JsonNode network = documents.get(1);
+        assertThat(network.get("kind").asString()).isEqualTo("NetworkPolicy");
+        assertThat(network.at("/spec/egress/0/to/0/ipBlock/cidr").asString()).isEqualTo("127.0.0.1/32");
+        assertThat(network.at("/spec/egress/0/ports/0/port").asInt()).isEqualTo(8200);
+    }
+
+    @Test
+    void aPolicyWithoutEgressGetsNoNetworkAtAll() {
+        SecurityPolicy policy = SecurityPolicy.denyAll();
+
+        assertThat(ContainerProfile.dockerRunFlags(policy)).contains("--network none", "--cap-drop ALL", "--read-only");
+        assertThat(ContainerProfile.kubernetes(policy)).contains("  egress: []\n");
+    }
+
+    @Test
+    void theCommandLineReportsBadInputWithDistinctExitCodes() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+
+        assertThat(ContainerProfile.run(new String[0], o, e)).isEqualTo(64);
+        assertThat(ContainerProfile.run(new String[] {"missing.yaml"}, o, e)).isEqualTo(66);
+        assertThat(ContainerProfile.run(new String[] {PolicyLoaderTest.EXAMPLE.toString()}, o, e))
+                .isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("# mcp-secure container profile for files-and-git");
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("usage: container-profile", "missing.yaml: no such file");
+    }
+}
