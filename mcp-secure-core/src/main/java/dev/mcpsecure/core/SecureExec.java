@@ -155,7 +155,8 @@ public final class SecureExec {
                     ReasonCode.TIMEOUT,
                     "program '" + run.name() + "' did not finish within " + timeout.toMillis() + " ms"));
         }
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        // After a normal exit the program's own children, if any, were re-parented and are no longer
+        // its descendants; scanning for them would cost a walk of every process for nothing.
         Captured out = drained(stdout, process.getInputStream());
         Captured err = drained(stderr, process.getErrorStream());
         return new Result(

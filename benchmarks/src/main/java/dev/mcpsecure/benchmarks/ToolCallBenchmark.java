@@ -1,0 +1,123 @@
+package dev.mcpsecure.benchmarks;
+
+import dev.mcpsecure.api.AuditSink;
+import dev.mcpsecure.api.RiskClass;
+import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.ToolCall;
+import dev.mcpsecure.api.ToolPolicy;
+import dev.mcpsecure.core.SecureMcpServer;
+import dev.mcpsecure.core.internal.pipeline.PolicyToolGuard;
+import dev.mcpsecure.testkit.InMemoryTransport;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * B1: the same trivial tool called through the bare SDK server and through SecureMcpServer
+ * (every step of the pipeline on, audit to a sink that drops events), each over its own in-memory
+ * transport with a JSON round trip per message; and the decision path alone.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class ToolCallBenchmark {
+
+    private static final CallToolRequest REQUEST =
+            CallToolRequest.builder("echo").arguments(Map.of("text", "hello")).build();
+
+    private McpSyncServer bareServer;
+    private McpSyncServer securedServer;
+    private McpSyncClient bare;
+    private McpSyncClient secured;
+    private PolicyToolGuard guard;
+    private ToolCall call;
+
+    private static SyncToolSpecification echo() {
+        return SyncToolSpecification.builder()
+                .tool(McpSchema.Tool.builder("echo", Map.of("type", "object")).build())
+                .callHandler((exchange, request) -> CallToolResult.builder()
+                        .addTextContent(String.valueOf(request.arguments().get("text")))
+                        .isError(false)
+                        .build())
+                .build();
+    }
+
+    private static McpSyncClient connect(InMemoryTransport transport) {
+        McpSyncClient client = McpClient.sync(transport.clientTransport())
+                .requestTimeout(Duration.ofSeconds(30))
+                .build();
+        client.initialize();
+        return client;
+    }
+
+    @Setup(Level.Trial)
+    public void start() {
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .tool(ToolPolicy.builder("echo")
+                        .rateLimit(1_000_000, Duration.ofSeconds(1))
+                        .maxConcurrency(64)
+                        .build())
+                .build();
+        AuditSink drop = event -> {};
+
+        InMemoryTransport bareTransport = InMemoryTransport.create();
+        bareServer = McpServer.sync(bareTransport.serverProvider())
+                .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build())
+                .tools(echo())
+                .build();
+        bare = connect(bareTransport);
+
+        InMemoryTransport securedTransport = InMemoryTransport.create();
+        securedServer = SecureMcpServer.builder(policy)
+                .auditSink(drop)
+                .tool(echo())
+                .buildSync(securedTransport.serverProvider());
+        secured = connect(securedTransport);
+
+        guard = new PolicyToolGuard(policy, System::nanoTime);
+        call = new ToolCall("echo", Set.of(RiskClass.READ_ONLY), Optional.empty(), "session", 16);
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() {
+        bare.close();
+        secured.close();
+        bareServer.close();
+        securedServer.close();
+    }
+
+    @Benchmark
+    public CallToolResult bareSdkCall() {
+        return bare.callTool(REQUEST);
+    }
+
+    @Benchmark
+    public CallToolResult securedCall() {
+        return secured.callTool(REQUEST);
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public Object decisionPathOnly() {
+        return guard.checkCall(call);
+    }
+}
