@@ -83,6 +83,11 @@ public class FilesAndCommandsBenchmark {
     }
 
     @Benchmark
+    public Object secureFilesCheckOnly() {
+        return files.guard().resolve(requested, dev.mcpsecure.api.FileAccess.READ_ONLY);
+    }
+
+    @Benchmark
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public Object commandDecisionOnly() {
         return commands.authorize("true", List.of(), Map.of(), null);

@@ -18,8 +18,10 @@ import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The {@link FilesystemGuard} a {@link FilesystemPolicy} defines.
@@ -41,7 +43,7 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
 
     private final List<Root> roots;
     private final Optional<Path> base;
-    private final List<PathMatcher> deny;
+    private final DenyList deny;
 
     /** A root as written in the policy and as it really is on disk. */
     record Root(Path written, Path real, FileAccess access) {}
@@ -53,10 +55,10 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
      * @throws IllegalArgumentException naming a root that does not exist or is not a directory
      */
     public PolicyFilesystemGuard(FilesystemPolicy policy) {
-        this(realRoots(policy.roots()), policy.base(), matchers(policy.effectiveDeny()));
+        this(realRoots(policy.roots()), policy.base(), new DenyList(policy.effectiveDeny()));
     }
 
-    private PolicyFilesystemGuard(List<Root> roots, Optional<Path> base, List<PathMatcher> deny) {
+    private PolicyFilesystemGuard(List<Root> roots, Optional<Path> base, DenyList deny) {
         List<Root> sorted = new ArrayList<>(roots);
         sorted.sort(Comparator.comparingInt((Root root) -> root.real().getNameCount())
                 .reversed());
@@ -132,7 +134,9 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
                     requested,
                     "leads through a symbolic link outside the allowed roots");
         }
-        checkNotSensitive(real, realRoot.real(), requested);
+        if (!real.equals(written)) {
+            checkNotSensitive(real, realRoot.real(), requested);
+        }
         if (!writtenRoot.access().permits(access) || !realRoot.access().permits(access)) {
             throw deny(ReasonCode.PATH_READ_ONLY, requested, "is in a read-only root");
         }
@@ -230,14 +234,7 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
     }
 
     private boolean sensitive(Path path, Path root) {
-        for (Path p = path; p != null && p.startsWith(root); p = p.getParent()) {
-            for (PathMatcher matcher : deny) {
-                if (matcher.matches(p)) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return deny.matches(path, root);
     }
 
     private static PolicyViolationException deny(ReasonCode reason, String requested, String why) {
@@ -261,11 +258,53 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
         return result;
     }
 
-    private static List<PathMatcher> matchers(List<String> globs) {
-        List<PathMatcher> result = new ArrayList<>();
-        for (String glob : globs) {
-            result.add(FileSystems.getDefault().getPathMatcher("glob:" + glob));
+    /**
+     * Deny patterns, matched against a path and each of its parents below the root. A pattern
+     * {@code **}{@code /NAME} without a further {@code /} concerns one name and is matched against
+     * each component's name (a literal name by string comparison); any other pattern against the
+     * whole path of the file and of each parent.
+     */
+    private static final class DenyList {
+        private final Set<String> names = new HashSet<>();
+        private final List<PathMatcher> nameGlobs = new ArrayList<>();
+        private final List<PathMatcher> pathGlobs = new ArrayList<>();
+
+        DenyList(List<String> globs) {
+            for (String glob : globs) {
+                String name = glob.startsWith("**/") ? glob.substring(3) : null;
+                if (name != null && !name.contains("/") && !name.contains("**")) {
+                    if (name.chars().noneMatch(c -> "*?[]{}\\".indexOf(c) >= 0)) {
+                        names.add(name);
+                    } else {
+                        nameGlobs.add(FileSystems.getDefault().getPathMatcher("glob:" + name));
+                    }
+                } else {
+                    pathGlobs.add(FileSystems.getDefault().getPathMatcher("glob:" + glob));
+                }
+            }
         }
-        return List.copyOf(result);
+
+        boolean matches(Path path, Path root) {
+            for (Path name : root.relativize(path)) {
+                if (names.contains(name.toString())) {
+                    return true;
+                }
+                for (PathMatcher glob : nameGlobs) {
+                    if (glob.matches(name)) {
+                        return true;
+                    }
+                }
+            }
+            if (!pathGlobs.isEmpty()) {
+                for (Path p = path; p != null && p.startsWith(root); p = p.getParent()) {
+                    for (PathMatcher glob : pathGlobs) {
+                        if (glob.matches(p)) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        }
     }
 }
