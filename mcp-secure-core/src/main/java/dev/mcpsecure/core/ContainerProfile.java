@@ -4,11 +4,8 @@ import dev.mcpsecure.api.Cidr;
 import dev.mcpsecure.api.EgressRule;
 import dev.mcpsecure.api.FileAccess;
 import dev.mcpsecure.api.FilesystemRoot;
-import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.SecurityPolicy;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,19 +43,11 @@ public final class ContainerProfile {
             err.println("usage: container-profile <policy.yaml>");
             return 64;
         }
-        try {
-            out.print(generate(PolicyLoader.load(Path.of(args[0]))));
-            return 0;
-        } catch (InvalidPolicyException e) {
-            err.println(e.getMessage());
-            return 2;
-        } catch (NoSuchFileException e) {
-            err.println(args[0] + ": no such file");
-            return 66;
-        } catch (IOException e) {
-            err.println(args[0] + ": cannot read (" + e.getClass().getSimpleName() + ")");
-            return 66;
+        PolicyLoader.CommandLineLoad loaded = PolicyLoader.loadForCommandLine(Path.of(args[0]), err);
+        if (loaded.loaded()) {
+            out.print(generate(loaded.policy()));
         }
+        return loaded.exitCode();
     }
 
     /** All three parts, each under a heading line. */

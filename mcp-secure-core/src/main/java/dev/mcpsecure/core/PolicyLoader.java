@@ -6,11 +6,13 @@ import dev.mcpsecure.core.internal.exec.PolicyCommandGuard;
 import dev.mcpsecure.core.internal.policy.PolicyBinder;
 import dev.mcpsecure.core.internal.policy.PolicyBinder.Format;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.slf4j.Logger;
@@ -29,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe and stateless.
  */
 public final class PolicyLoader {
+
+    /** The exit code of a command-line tool whose policy file has problems. */
+    public static final int EXIT_INVALID_POLICY = 2;
+    /** The exit code of a command-line tool whose policy file cannot be read. */
+    public static final int EXIT_NO_INPUT = 66;
 
     /** The largest policy file read: 1 MiB. */
     public static final long MAX_POLICY_BYTES = 1L << 20;
@@ -75,6 +82,39 @@ public final class PolicyLoader {
             throw PolicyBinder.problem(source, "the file is not valid UTF-8; save it as UTF-8");
         }
         return warned(PolicyBinder.bind(text, format, source), source);
+    }
+
+    /**
+     * A command-line tool's policy file, loaded, or the exit code to return after the reason
+     * was printed.
+     *
+     * @param policy the policy, or {@code null} when it could not be loaded
+     * @param exitCode 0 when loaded, else {@link #EXIT_INVALID_POLICY} or {@link #EXIT_NO_INPUT}
+     */
+    public record CommandLineLoad(SecurityPolicy policy, int exitCode) {
+        /** Whether the policy loaded. */
+        public boolean loaded() {
+            return policy != null;
+        }
+    }
+
+    /**
+     * Loads {@code file} for a command-line tool: on failure prints every problem (or why the
+     * file cannot be read) to {@code err}, never a stack trace, and says which exit code to use.
+     */
+    public static CommandLineLoad loadForCommandLine(Path file, PrintStream err) {
+        try {
+            return new CommandLineLoad(load(file), 0);
+        } catch (InvalidPolicyException e) {
+            err.println(e.getMessage());
+            return new CommandLineLoad(null, EXIT_INVALID_POLICY);
+        } catch (NoSuchFileException e) {
+            err.println(file + ": no such policy file");
+            return new CommandLineLoad(null, EXIT_NO_INPUT);
+        } catch (IOException e) {
+            err.println(file + ": cannot read the policy file (" + e.getClass().getSimpleName() + ")");
+            return new CommandLineLoad(null, EXIT_NO_INPUT);
+        }
     }
 
     /**

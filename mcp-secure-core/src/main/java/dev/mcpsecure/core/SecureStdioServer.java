@@ -1,6 +1,5 @@
 package dev.mcpsecure.core;
 
-import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.SecurityPolicy;
 import io.modelcontextprotocol.json.McpJsonDefaults;
@@ -11,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -41,11 +39,11 @@ public final class SecureStdioServer {
     /** Served until stdin closed. */
     public static final int EXIT_OK = 0;
     /** The policy file has problems (listed on stderr). */
-    public static final int EXIT_INVALID_POLICY = 2;
+    public static final int EXIT_INVALID_POLICY = PolicyLoader.EXIT_INVALID_POLICY;
     /** The arguments are wrong (usage on stderr). */
     public static final int EXIT_USAGE = 64;
     /** The policy file cannot be read. */
-    public static final int EXIT_NO_INPUT = 66;
+    public static final int EXIT_NO_INPUT = PolicyLoader.EXIT_NO_INPUT;
     /** The preflight check failed and the policy's preflight mode is {@code enforce}. */
     public static final int EXIT_PREFLIGHT_FAILED = 78;
 
@@ -75,20 +73,12 @@ public final class SecureStdioServer {
             err.println("usage: <server> --policy <policy.yaml>   (or set " + POLICY_ENV + ")");
             return EXIT_USAGE;
         }
-        SecurityPolicy policy;
-        try {
-            policy = PolicyLoader.load(Path.of(policyFile));
-        } catch (InvalidPolicyException e) {
-            err.println("the server did not start: " + e.getMessage());
-            return EXIT_INVALID_POLICY;
-        } catch (NoSuchFileException e) {
-            err.println(policyFile + ": no such policy file; the server did not start");
-            return EXIT_NO_INPUT;
-        } catch (IOException e) {
-            err.println(policyFile + ": cannot read the policy file ("
-                    + e.getClass().getSimpleName() + "); the server did not start");
-            return EXIT_NO_INPUT;
+        PolicyLoader.CommandLineLoad loaded = PolicyLoader.loadForCommandLine(Path.of(policyFile), err);
+        if (!loaded.loaded()) {
+            err.println("the server did not start");
+            return loaded.exitCode();
         }
+        SecurityPolicy policy = loaded.policy();
         SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
         tools.accept(builder);
         Preflight.Report preflight = Preflight.run(policy, runtime);

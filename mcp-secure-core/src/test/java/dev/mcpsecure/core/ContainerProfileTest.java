@@ -79,6 +79,6 @@ class ContainerProfileTest {
                 .isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("# mcp-secure container profile for files-and-git");
         assertThat(err.toString(StandardCharsets.UTF_8))
-                .contains("usage: container-profile", "missing.yaml: no such file");
+                .contains("usage: container-profile", "missing.yaml: no such policy file");
     }
 }

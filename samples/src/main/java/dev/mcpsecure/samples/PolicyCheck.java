@@ -3,13 +3,10 @@ package dev.mcpsecure.samples;
 import dev.mcpsecure.api.EgressRule;
 import dev.mcpsecure.api.FilesystemPolicy;
 import dev.mcpsecure.api.FilesystemRoot;
-import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.core.PolicyLoader;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
 
@@ -21,9 +18,9 @@ import java.util.stream.Collectors;
 public final class PolicyCheck {
 
     static final int OK = 0;
-    static final int INVALID = 2;
+    static final int INVALID = PolicyLoader.EXIT_INVALID_POLICY;
     static final int USAGE = 64;
-    static final int NO_INPUT = 66;
+    static final int NO_INPUT = PolicyLoader.EXIT_NO_INPUT;
 
     private PolicyCheck() {}
 
@@ -38,20 +35,11 @@ public final class PolicyCheck {
             return USAGE;
         }
         Path file = Path.of(args[0]);
-        SecurityPolicy policy;
-        try {
-            policy = PolicyLoader.load(file);
-        } catch (InvalidPolicyException e) {
-            err.println(e.getMessage());
-            return INVALID;
-        } catch (NoSuchFileException e) {
-            err.println(file + ": no such file");
-            return NO_INPUT;
-        } catch (IOException e) {
-            err.println(file + ": cannot read (" + e.getClass().getSimpleName() + ")");
-            return NO_INPUT;
+        PolicyLoader.CommandLineLoad loaded = PolicyLoader.loadForCommandLine(file, err);
+        if (!loaded.loaded()) {
+            return loaded.exitCode();
         }
-        describe(file, policy, out);
+        describe(file, loaded.policy(), out);
         return OK;
     }
 

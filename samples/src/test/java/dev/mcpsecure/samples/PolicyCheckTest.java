@@ -53,6 +53,6 @@ class PolicyCheckTest {
         assertThat(run(dir.resolve("missing.yaml").toString())).isEqualTo(PolicyCheck.NO_INPUT);
         assertThat(err.toString(StandardCharsets.UTF_8))
                 .contains("usage: policy-check")
-                .contains("no such file");
+                .contains("no such policy file");
     }
 }
