@@ -43,13 +43,17 @@ class SecureStdioServerTest {
                     .build());
 
     private int runWithoutInput(String[] args, Map<String, String> env) {
+        return runWithoutInput(args, env, Preflight.Runtime.current());
+    }
+
+    private int runWithoutInput(String[] args, Map<String, String> env, Preflight.Runtime runtime) {
         return SecureStdioServer.run(
                 args,
                 env,
                 new ByteArrayInputStream(new byte[0]),
                 OutputStream.nullOutputStream(),
                 new PrintStream(err, true, StandardCharsets.UTF_8),
-                Preflight.Runtime.current(),
+                runtime,
                 tools);
     }
 
@@ -104,22 +108,8 @@ class SecureStdioServerTest {
         Path report = dir.resolve("report.yaml");
         Files.writeString(report, "tools:\n  - name: echo\npreflight:\n  mode: report\n");
 
-        int refused = SecureStdioServer.run(
-                new String[] {"--policy", enforce.toString()},
-                Map.of(),
-                new ByteArrayInputStream(new byte[0]),
-                OutputStream.nullOutputStream(),
-                new PrintStream(err, true, StandardCharsets.UTF_8),
-                asRoot,
-                tools);
-        int started = SecureStdioServer.run(
-                new String[] {"--policy", report.toString()},
-                Map.of(),
-                new ByteArrayInputStream(new byte[0]),
-                OutputStream.nullOutputStream(),
-                new PrintStream(err, true, StandardCharsets.UTF_8),
-                asRoot,
-                tools);
+        int refused = runWithoutInput(new String[] {"--policy", enforce.toString()}, Map.of(), asRoot);
+        int started = runWithoutInput(new String[] {"--policy", report.toString()}, Map.of(), asRoot);
 
         assertThat(refused).isEqualTo(SecureStdioServer.EXIT_PREFLIGHT_FAILED);
         assertThat(started).isEqualTo(SecureStdioServer.EXIT_OK);
@@ -137,7 +127,8 @@ class SecureStdioServerTest {
         assertThat(runWithoutInput(new String[] {"--policy", policy.toString()}, Map.of()))
                 .isEqualTo(SecureStdioServer.EXIT_INVALID_POLICY);
         assertThat(err.toString(StandardCharsets.UTF_8))
-                .contains("the server did not start: invalid policy, 2 problems:")
+                .contains("invalid policy, 2 problems:")
+                .contains("the server did not start")
                 .contains("tools[0].timeout: 'soon' is not a duration")
                 .contains("transport.bind");
         assertThat(audit.events()).isEmpty();

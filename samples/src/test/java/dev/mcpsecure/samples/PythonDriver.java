@@ -84,6 +84,14 @@ final class PythonDriver {
         return String.join("\n", (List<String>) call.get("text"));
     }
 
+    /** Asserts that a call was refused with {@code reason}, in its text and in its {@code _meta}. */
+    @SuppressWarnings("unchecked")
+    static void assertDenied(Map<String, Object> call, String reason) {
+        assertThat(call.get("isError")).as(call.toString()).isEqualTo(true);
+        assertThat(String.join("\n", (List<String>) call.get("text"))).startsWith(reason + ": ");
+        assertThat((Map<String, Object>) call.get("meta")).containsEntry("dev.mcpsecure/reason", reason);
+    }
+
     /** The audit lines of calls (those with a session), parsed; start-up events have none. */
     static List<Map<String, Object>> auditLines(String stderr) {
         List<Map<String, Object>> calls = new ArrayList<>();
