@@ -1,5 +1,6 @@
 package dev.mcpsecure.core.internal.pipeline;
 
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,9 +30,53 @@ record CanonicalJson(String json, long bytes, String sha256) {
         return new CanonicalJson(new String(json, StandardCharsets.UTF_8), json.length, sha256(json));
     }
 
-    /** The size of {@code value} as JSON, for output limits. */
-    static long sizeOf(Object value) {
-        return SORTED.writeValueAsBytes(value).length;
+    private static final JsonMapper PLAIN = JsonMapper.builder().build();
+
+    /**
+     * Whether {@code value} as JSON is longer than {@code limit} bytes. Counts as it serializes,
+     * without keeping the bytes, and stops at the first byte over the limit.
+     */
+    static boolean longerThan(Object value, long limit) {
+        OutputStream counter = new OutputStream() {
+            private long count;
+
+            @Override
+            public void write(int b) {
+                add(1);
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) {
+                add(length);
+            }
+
+            private void add(long bytes) {
+                count += bytes;
+                if (count > limit) {
+                    throw new OverLimit();
+                }
+            }
+        };
+        try {
+            PLAIN.writeValue(counter, value);
+            return false;
+        } catch (RuntimeException e) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof OverLimit) {
+                    return true;
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Stops serialization once the limit is passed. */
+    private static final class OverLimit extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        OverLimit() {
+            super(null, null, false, false);
+        }
     }
 
     private static String sha256(byte[] data) {

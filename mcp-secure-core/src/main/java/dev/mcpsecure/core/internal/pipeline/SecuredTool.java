@@ -158,12 +158,11 @@ public final class SecuredTool {
     }
 
     private Outcome checkedResult(CallToolResult result) {
-        long size = CanonicalJson.sizeOf(result);
-        if (size > policy.maxOutputBytes()) {
+        if (CanonicalJson.longerThan(result, policy.maxOutputBytes())) {
             return Outcome.denied(Decision.deny(
                     ReasonCode.OUTPUT_TOO_LARGE,
-                    "the result of tool '" + name + "' has " + size + " bytes; the limit is "
-                            + policy.maxOutputBytes()));
+                    "the result of tool '" + name + "' is larger than its limit of " + policy.maxOutputBytes()
+                            + " bytes"));
         }
         Redactor.Redacted redacted = pipeline.redactor().redact(result);
         return new Outcome(redacted.result(), Decision.allow(), redacted.count(), null);
