@@ -11,6 +11,7 @@ module dev.mcpsecure.core {
     requires transitive io.modelcontextprotocol.sdk.mcp.core;
     requires transitive reactor.core;
     requires org.reactivestreams;
+    requires okhttp3;
 
     exports dev.mcpsecure.core;
 }

@@ -3,6 +3,7 @@ package dev.mcpsecure.api;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A block of IP addresses: an address and the number of leading bits that count.
@@ -35,6 +36,17 @@ public record Cidr(InetAddress network, int prefixLength) {
         InetAddress address = IpLiterals.parse(slash < 0 ? text : text.substring(0, slash));
         int bits = address.getAddress().length * 8;
         return new Cidr(address, slash < 0 ? bits : Integer.parseInt(text.substring(slash + 1)));
+    }
+
+    /**
+     * The address a canonical IP literal spells: IPv4 as four decimal octets without leading
+     * zeros, IPv6 (without brackets or zone) in any of its textual forms; IPv4-mapped IPv6 stays
+     * IPv6. Never looks a name up.
+     *
+     * @return empty for anything else, including the decimal, octal, hex and short IPv4 forms
+     */
+    public static Optional<InetAddress> parseAddress(String text) {
+        return text == null ? Optional.empty() : Optional.ofNullable(IpLiterals.parse(text));
     }
 
     static String problem(String text) {

@@ -83,6 +83,7 @@ public final class SecureMcpServer {
         private TokenSource tokenSource;
         private SecretSource secretSource;
         private TokenSource tokens;
+        private EgressHttpClient egress;
         private SecretSource secrets;
         private boolean strict;
         private String version;
@@ -152,6 +153,22 @@ public final class SecureMcpServer {
                 secrets = RedactingSources.secrets(secretSource, redactor);
             }
             return secrets;
+        }
+
+        /**
+         * The HTTP client tool code must use for outbound requests: the policy's egress rules,
+         * tokens from {@link #tokens()} (so they are redacted from results), and decisions to this
+         * server's audit sink. Set {@code tokenSource} and {@code auditSink} first. Thread-safe;
+         * one per builder.
+         */
+        public EgressHttpClient egress() {
+            if (egress == null) {
+                egress = EgressHttpClient.builder(policy)
+                        .tokenSource(tokens())
+                        .auditSink(effectiveAuditSink())
+                        .build();
+            }
+            return egress;
         }
 
         /** Adds a sync tool declaring {@code risks} (none: {@link RiskClass#READ_ONLY}). */
