@@ -79,7 +79,8 @@ public final class PolicyCheck {
         for (EgressRule rule : policy.egress().rules()) {
             out.println("egress     " + rule.methods() + " " + rule.scheme() + "://" + rule.host() + ":" + rule.port()
                     + (rule.paths().isEmpty() ? "" : " " + rule.paths())
-                    + rule.audience().map(a -> " token=" + a).orElse(""));
+                    + rule.audience().map(a -> " token=" + a).orElse("")
+                    + (rule.allowAddresses().isEmpty() ? "" : " special addresses allowed " + rule.allowAddresses()));
         }
         out.println("tokens     "
                 + (policy.tokens().audiences().isEmpty()

@@ -94,6 +94,20 @@ final class PythonDriver {
 
     /** The audit lines of calls (those with a session), parsed; start-up events have none. */
     static List<Map<String, Object>> auditLines(String stderr) {
+        return allAuditLines(stderr).stream()
+                .filter(line -> line.get("session") != null)
+                .toList();
+    }
+
+    /** The audit lines of outbound requests, parsed. */
+    static List<Map<String, Object>> egressAuditLines(String stderr) {
+        return allAuditLines(stderr).stream()
+                .filter(line -> String.valueOf(line.get("detail")).startsWith("egress "))
+                .toList();
+    }
+
+    /** Every audit line, parsed. */
+    static List<Map<String, Object>> allAuditLines(String stderr) {
         List<Map<String, Object>> calls = new ArrayList<>();
         for (String line : stderr.split("\n")) {
             int at = line.indexOf(AUDIT_MARK);
@@ -107,9 +121,7 @@ final class PythonDriver {
             } catch (IOException e) {
                 throw new AssertionError("an audit line is not JSON: " + line, e);
             }
-            if (parsed.get("session") != null) {
-                calls.add(parsed);
-            }
+            calls.add(parsed);
         }
         return calls;
     }

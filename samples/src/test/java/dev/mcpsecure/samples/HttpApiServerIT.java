@@ -1,0 +1,75 @@
+package dev.mcpsecure.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HTTP-API sample, started as a real process from the packaged jar with its policy pointed
+ * at a {@link SampleApi} on a free loopback port, driven by the official Python MCP client: the
+ * allowed API answers; SSRF to the metadata address, other paths, encoded addresses, other
+ * schemes and a redirect to the metadata address are refused with their reason codes.
+ */
+class HttpApiServerIT {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void fetchesTheAllowedApiAndRefusesEverythingElse() throws Exception {
+        try (SampleApi api = SampleApi.start(0)) {
+            int port = api.port();
+            Path policy = tmp.resolve("http-api.yaml");
+            Files.writeString(
+                    policy,
+                    Files.readString(Path.of("policies", "http-api.yaml"))
+                            .replace("port: " + SampleApi.DEFAULT_PORT, "port: " + port));
+            String base = "http://127.0.0.1:" + port;
+            PythonDriver.Run run = PythonDriver.drive(
+                    PythonDriver.command("dev.mcpsecure.samples.HttpApiServer", "--policy", policy.toString()),
+                    "none",
+                    List.of(
+                            fetch(base + "/v1/weather?city=Oslo"),
+                            fetch("http://169.254.169.254/latest/meta-data/iam/"),
+                            fetch(base + "/admin"),
+                            fetch("http://2130706433:" + port + "/v1/weather"),
+                            fetch("http://localhost:" + port + "/v1/weather"),
+                            fetch("file:///etc/passwd"),
+                            fetch(base + "/v1/moved")));
+
+            List<Map<String, Object>> calls = run.calls();
+            assertThat(PythonDriver.text(calls.get(0))).contains("\"city\":\"Oslo\"", "sunny");
+            PythonDriver.assertDenied(calls.get(1), "EGRESS_HOST_NOT_ALLOWED");
+            PythonDriver.assertDenied(calls.get(2), "EGRESS_HOST_NOT_ALLOWED");
+            PythonDriver.assertDenied(calls.get(3), "EGRESS_HOST_NOT_ALLOWED");
+            PythonDriver.assertDenied(calls.get(4), "EGRESS_HOST_NOT_ALLOWED");
+            PythonDriver.assertDenied(calls.get(5), "EGRESS_SCHEME_NOT_ALLOWED");
+            PythonDriver.assertDenied(calls.get(6), "EGRESS_REDIRECT_BLOCKED");
+            assertThat(PythonDriver.text(calls.get(0))).doesNotContain("admin area");
+
+            List<String> expected = List.of(
+                    "ALLOWED",
+                    "EGRESS_HOST_NOT_ALLOWED",
+                    "EGRESS_HOST_NOT_ALLOWED",
+                    "EGRESS_HOST_NOT_ALLOWED",
+                    "EGRESS_HOST_NOT_ALLOWED",
+                    "EGRESS_SCHEME_NOT_ALLOWED",
+                    "EGRESS_REDIRECT_BLOCKED");
+            assertThat(PythonDriver.auditLines(run.stderr()))
+                    .extracting(line -> line.get("reason"))
+                    .containsExactlyElementsOf(expected);
+            assertThat(PythonDriver.egressAuditLines(run.stderr()))
+                    .extracting(line -> line.get("reason"))
+                    .containsExactlyElementsOf(expected);
+        }
+    }
+
+    private static PythonDriver.Call fetch(String url) {
+        return new PythonDriver.Call("fetch_json", Map.of("url", url));
+    }
+}
