@@ -21,7 +21,7 @@ async def main() -> None:
     async def elicit(context, params):
         return types.ElicitResult(action=answer, content={} if answer == "accept" else None)
 
-    params = StdioServerParameters(command=plan["command"], args=plan["args"])
+    params = StdioServerParameters(command=plan["command"], args=plan["args"], env=plan.get("env"))
     async with stdio_client(params, errlog=sys.stderr) as (read, write):
         async with ClientSession(read, write, elicitation_callback=None if answer == "none" else elicit) as session:
             init = await session.initialize()

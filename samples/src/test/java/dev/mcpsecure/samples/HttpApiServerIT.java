@@ -2,10 +2,14 @@ package dev.mcpsecure.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The HTTP-API sample, started as a real process from the packaged jar with its policy pointed
  * at a {@link SampleApi} on a free loopback port, driven by the official Python MCP client: the
  * allowed API answers; SSRF to the metadata address, other paths, encoded addresses, other
- * schemes and a redirect to the metadata address are refused with their reason codes.
+ * schemes and a redirect to the metadata address are refused with their reason codes; proxy
+ * settings in the environment are ignored.
  */
 class HttpApiServerIT {
 
@@ -22,7 +27,25 @@ class HttpApiServerIT {
 
     @Test
     void fetchesTheAllowedApiAndRefusesEverythingElse() throws Exception {
-        try (SampleApi api = SampleApi.start(0)) {
+        try (SampleApi api = SampleApi.start(0);
+                ServerSocket proxy = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            AtomicInteger proxied = countConnections(proxy);
+            String proxyUrl = "http://127.0.0.1:" + proxy.getLocalPort();
+            // Proxy settings a careless client would honour: the variables, and JVM properties via JAVA_TOOL_OPTIONS.
+            Map<String, String> env = Map.of(
+                    "HTTP_PROXY",
+                    proxyUrl,
+                    "HTTPS_PROXY",
+                    proxyUrl,
+                    "http_proxy",
+                    proxyUrl,
+                    "https_proxy",
+                    proxyUrl,
+                    "ALL_PROXY",
+                    proxyUrl,
+                    "JAVA_TOOL_OPTIONS",
+                    "-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=" + proxy.getLocalPort()
+                            + " -Djava.net.useSystemProxies=true");
             int port = api.port();
             Path policy = tmp.resolve("http-api.yaml");
             Files.writeString(
@@ -40,7 +63,8 @@ class HttpApiServerIT {
                             fetch("http://2130706433:" + port + "/v1/weather"),
                             fetch("http://localhost:" + port + "/v1/weather"),
                             fetch("file:///etc/passwd"),
-                            fetch(base + "/v1/moved")));
+                            fetch(base + "/v1/moved")),
+                    env);
 
             List<Map<String, Object>> calls = run.calls();
             assertThat(PythonDriver.text(calls.get(0))).contains("\"city\":\"Oslo\"", "sunny");
@@ -66,7 +90,27 @@ class HttpApiServerIT {
             assertThat(PythonDriver.egressAuditLines(run.stderr()))
                     .extracting(line -> line.get("reason"))
                     .containsExactlyElementsOf(expected);
+            assertThat(proxied)
+                    .as("connections through the proxy the environment names")
+                    .hasValue(0);
         }
+    }
+
+    private static AtomicInteger countConnections(ServerSocket listener) {
+        AtomicInteger count = new AtomicInteger();
+        Thread acceptor = new Thread(() -> {
+            while (!listener.isClosed()) {
+                try {
+                    listener.accept().close();
+                    count.incrementAndGet();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return count;
     }
 
     private static PythonDriver.Call fetch(String url) {

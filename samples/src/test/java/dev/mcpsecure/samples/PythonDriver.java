@@ -53,6 +53,15 @@ final class PythonDriver {
 
     /** Runs the Python client against the server {@code command} starts; fails on a non-zero exit. */
     static Run drive(List<String> command, String elicitation, List<Call> calls) throws IOException {
+        return drive(command, elicitation, calls, Map.of());
+    }
+
+    /**
+     * As {@link #drive(List, String, List)}, with {@code env} added to the few variables the
+     * Python client passes to the server by default.
+     */
+    static Run drive(List<String> command, String elicitation, List<Call> calls, Map<String, String> env)
+            throws IOException {
         List<Map<String, Object>> plannedCalls = new ArrayList<>();
         for (Call call : calls) {
             plannedCalls.add(Map.of("tool", call.tool(), "arguments", call.arguments()));
@@ -65,7 +74,9 @@ final class PythonDriver {
                 "elicitation",
                 elicitation,
                 "calls",
-                plannedCalls);
+                plannedCalls,
+                "env",
+                env);
         PythonMcpClient.Result result =
                 PythonMcpClient.run(DRIVER, List.of(JSON.writeValueAsString(plan)), Duration.ofMinutes(2));
         assertThat(result.exitCode())
