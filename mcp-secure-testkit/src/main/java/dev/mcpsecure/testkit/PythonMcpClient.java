@@ -1,20 +1,11 @@
 package dev.mcpsecure.testkit;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Runs scripts with the official Python MCP SDK ({@code mcp} from PyPI, version {@value
@@ -45,69 +36,42 @@ public final class PythonMcpClient {
         command.add(python().toString());
         command.add(script.toString());
         command.addAll(args);
-        return exec(command, timeout);
+        return Provisioning.exec(command, timeout);
     }
 
     /** The virtualenv's Python with {@code mcp} installed, provisioning it when needed. */
     public static synchronized Path python() {
-        Path home = cacheDir().resolve("python-mcp-" + MCP_VERSION);
-        Path python = home.resolve("bin").resolve("python");
-        if (Files.isExecutable(python)
-                && exec(List.of(python.toString(), "-c", "import mcp"), Duration.ofMinutes(1))
-                                .exitCode()
-                        == 0) {
-            return python;
-        }
-        Path staging = home.resolveSibling(
-                home.getFileName() + ".staging-" + ProcessHandle.current().pid());
+        Path home = Provisioning.cacheDir().resolve("python-mcp-" + MCP_VERSION);
         try {
-            deleteTree(staging);
-            Files.createDirectories(staging.getParent());
-            require(
-                    exec(List.of("python3", "-m", "venv", staging.toString()), INSTALL_TIMEOUT),
-                    "python3 -m venv",
-                    home);
-            require(
-                    exec(
-                            List.of(
-                                    staging.resolve("bin/python").toString(),
-                                    "-m",
-                                    "pip",
-                                    "install",
-                                    "--quiet",
-                                    "--disable-pip-version-check",
-                                    "mcp==" + MCP_VERSION),
-                            INSTALL_TIMEOUT),
-                    "pip install mcp==" + MCP_VERSION,
-                    home);
-            deleteTree(home);
-            try {
-                Files.move(staging, home, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(staging, home);
-            }
+            Provisioning.provision(home, PythonMcpClient::hasMcp, staging -> {
+                Provisioning.require(
+                        Provisioning.exec(List.of("python3", "-m", "venv", staging.toString()), INSTALL_TIMEOUT),
+                        "python3 -m venv");
+                Provisioning.require(
+                        Provisioning.exec(
+                                List.of(
+                                        staging.resolve("bin/python").toString(),
+                                        "-m",
+                                        "pip",
+                                        "install",
+                                        "--quiet",
+                                        "--disable-pip-version-check",
+                                        "mcp==" + MCP_VERSION),
+                                INSTALL_TIMEOUT),
+                        "pip install mcp==" + MCP_VERSION);
+            });
         } catch (IOException e) {
-            throw new IllegalStateException(hint(home, e.toString()), e);
-        } finally {
-            deleteTreeQuietly(staging);
+            throw new IllegalStateException(hint(home, e.getMessage()), e);
         }
-        return python;
+        return home.resolve("bin").resolve("python");
     }
 
-    private static Path cacheDir() {
-        String override = System.getenv("MCP_SECURE_CACHE");
-        return override != null && !override.isBlank()
-                ? Path.of(override)
-                : Path.of(System.getProperty("user.home"), ".cache", "mcp-secure");
-    }
-
-    private static void require(Result result, String step, Path home) {
-        if (result.exitCode() != 0) {
-            String output = (result.stdout() + result.stderr()).strip();
-            String tail = output.length() > 2000 ? output.substring(output.length() - 2000) : output;
-            throw new IllegalStateException(
-                    hint(home, step + " failed with exit code " + result.exitCode() + ":\n" + tail));
-        }
+    private static boolean hasMcp(Path home) {
+        Path python = home.resolve("bin").resolve("python");
+        return Files.isExecutable(python)
+                && Provisioning.exec(List.of(python.toString(), "-c", "import mcp"), Duration.ofMinutes(1))
+                                .exitCode()
+                        == 0;
     }
 
     private static String hint(Path home, String cause) {
@@ -115,60 +79,5 @@ public final class PythonMcpClient {
                 + "\nInstall hint: a python3 with the venv module (Debian: apt-get install python3-venv) and access to"
                 + " PyPI; or create it by hand: python3 -m venv " + home + " && " + home
                 + "/bin/pip install mcp==" + MCP_VERSION;
-    }
-
-    private static Result exec(List<String> command, Duration timeout) {
-        Process process;
-        try {
-            process = new ProcessBuilder(command)
-                    .redirectInput(ProcessBuilder.Redirect.PIPE)
-                    .start();
-        } catch (IOException e) {
-            return new Result(127, "", "cannot start " + command.get(0) + ": " + e.getMessage());
-        }
-        try {
-            process.getOutputStream().close();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(process.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()));
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-                throw new IllegalStateException(command.get(0) + " did not finish within " + timeout + "; killed");
-            }
-            return new Result(process.exitValue(), out.join(), err.join());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-            throw new IllegalStateException("interrupted while running " + command.get(0), e);
-        }
-    }
-
-    private static String drain(InputStream stream) {
-        try (stream) {
-            return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
-    }
-
-    private static void deleteTreeQuietly(Path root) {
-        try {
-            deleteTree(root);
-        } catch (IOException e) {
-            // a leftover staging folder is replaced on the next attempt
-        }
     }
 }
