@@ -69,8 +69,6 @@ public final class EgressHttpClient implements AutoCloseable {
         List<InetAddress> resolve(String host) throws UnknownHostException;
     }
 
-    private static final MediaType NO_TYPE = null;
-
     private final Shared shared;
     private final Optional<String> audience;
 
@@ -193,7 +191,7 @@ public final class EgressHttpClient implements AutoCloseable {
         }
         RequestBody requestBody = body != null
                 ? RequestBody.create(body, MediaType.parse(request.contentType().orElse("application/octet-stream")))
-                : needsBody(method) ? RequestBody.create(new byte[0], NO_TYPE) : null;
+                : needsBody(method) ? RequestBody.create(new byte[0], (MediaType) null) : null;
         builder.method(method, requestBody);
         if (audience.isPresent()) {
             builder.header(
