@@ -51,7 +51,7 @@ public final class PolicyEgressGuard implements EgressGuard {
     public Decision checkRequest(EgressTarget target, String method, Optional<String> tokenAudience) {
         String verb = method == null ? "" : method.toUpperCase(Locale.ROOT);
         boolean hostNamed = false;
-        boolean otherScheme = false;
+        boolean schemeNamed = false;
         boolean otherAudience = false;
         for (EgressRule rule : policy.rules()) {
             if (!hostMatches(rule.host(), target.host())) {
@@ -59,8 +59,10 @@ public final class PolicyEgressGuard implements EgressGuard {
             }
             hostNamed = true;
             if (!rule.scheme().equals(target.scheme())) {
-                otherScheme = true;
-            } else if (rule.port() == target.port()
+                continue;
+            }
+            schemeNamed = true;
+            if (rule.port() == target.port()
                     && pathMatches(rule, target.rawPath())
                     && rule.methods().contains(verb)) {
                 if (tokenAudience.isEmpty() || rule.audience().equals(tokenAudience)) {
@@ -82,7 +84,7 @@ public final class PolicyEgressGuard implements EgressGuard {
                     ReasonCode.EGRESS_HOST_NOT_ALLOWED,
                     "no egress rule names host " + target.host() + "; add one to egress.rules if tools need it");
         }
-        if (otherScheme && !anyRuleWithScheme(target)) {
+        if (!schemeNamed) {
             return Decision.deny(
                     ReasonCode.EGRESS_SCHEME_NOT_ALLOWED,
                     target.scheme() + " to " + target.host() + " is not allowed; its rules name another scheme");
@@ -125,11 +127,6 @@ public final class PolicyEgressGuard implements EgressGuard {
         return Decision.deny(
                 ReasonCode.EGRESS_ADDRESS_BLOCKED,
                 "connection to " + address.getHostAddress() + " (" + kind.get() + ") refused");
-    }
-
-    private boolean anyRuleWithScheme(EgressTarget target) {
-        return policy.rules().stream()
-                .anyMatch(rule -> rule.scheme().equals(target.scheme()) && hostMatches(rule.host(), target.host()));
     }
 
     private static boolean inAny(EgressRule rule, InetAddress address) {
