@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param commands the programs tools may run
  * @param egress the outbound requests tools may make
  * @param tokens the token audiences this server may fetch tokens for
+ * @param secrets the secrets tools may ask for by name, and where each lives
  * @param limits server-wide limits
  * @param audit what audit events record
  * @param transport how HTTP transports listen
@@ -30,6 +31,7 @@ public record SecurityPolicy(
         CommandPolicy commands,
         EgressPolicy egress,
         TokenPolicy tokens,
+        SecretPolicy secrets,
         Limits limits,
         AuditPolicy audit,
         TransportPolicy transport,
@@ -47,6 +49,7 @@ public record SecurityPolicy(
                 .check("commands", Checks.notNull(commands))
                 .check("egress", Checks.notNull(egress))
                 .check("tokens", Checks.notNull(tokens))
+                .check("secrets", Checks.notNull(secrets))
                 .check("limits", Checks.notNull(limits))
                 .check("audit", Checks.notNull(audit))
                 .check("transport", Checks.notNull(transport))
@@ -77,7 +80,7 @@ public record SecurityPolicy(
         tools = List.copyOf(tools);
     }
 
-    /** The policy that allows nothing: no tools, files, programs, egress or tokens. */
+    /** The policy that allows nothing: no tools, files, programs, egress, tokens or secrets. */
     public static SecurityPolicy denyAll() {
         return builder().build();
     }
@@ -106,6 +109,7 @@ public record SecurityPolicy(
         private Integer maxConcurrentProcesses;
         private final List<EgressRule> egressRules = new ArrayList<>();
         private TokenPolicy tokens;
+        private final Map<String, SecretLocation> secrets = new LinkedHashMap<>();
         private Limits limits;
         private AuditPolicy audit;
         private TransportPolicy transport;
@@ -167,6 +171,15 @@ public record SecurityPolicy(
             return this;
         }
 
+        /** Maps a secret name to where it lives in the vault; default none. */
+        public Builder secret(String name, SecretLocation location) {
+            Checks.require("secrets", Checks.notNull(location));
+            if (secrets.putIfAbsent(name, location) != null) {
+                throw new IllegalStateException("secret " + name + " was already set");
+            }
+            return this;
+        }
+
         /** Sets the limits; default {@link Limits#defaults()}. */
         public Builder limits(Limits limits) {
             Checks.requireUnset(this.limits, "limits");
@@ -212,6 +225,7 @@ public record SecurityPolicy(
                                     : maxConcurrentProcesses),
                     new EgressPolicy(egressRules),
                     tokens == null ? TokenPolicy.none() : tokens,
+                    new SecretPolicy(secrets),
                     limits == null ? Limits.defaults() : limits,
                     audit == null ? AuditPolicy.defaults() : audit,
                     transport == null ? TransportPolicy.defaults() : transport,

@@ -37,6 +37,20 @@ class MalformedPolicyTest {
                         "unknown key 'network'",
                         "Keys allowed here: version, server, tools"),
                 row(
+                        "a secret location may not climb out of its mount with '..'",
+                        "secrets:\n  key:\n    path: ../../sys/raw\n    key: value\n",
+                        "3:11",
+                        "secrets.key.path",
+                        "write segments of letters, digits",
+                        "without a leading '.' or '/'"),
+                row(
+                        "a secret needs the field that holds its value",
+                        "secrets:\n  key:\n    path: weather/api\n",
+                        "3:5",
+                        "secrets.key.key",
+                        "is required",
+                        "such as api_key"),
+                row(
                         "tools is a list, not a mapping",
                         "tools:\n  name: a\n",
                         "2:3",

@@ -16,6 +16,7 @@ import dev.mcpsecure.api.PolicyProblem;
 import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.ProgramPolicy;
 import dev.mcpsecure.api.RiskClass;
+import dev.mcpsecure.api.SecretLocation;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenAudience;
 import dev.mcpsecure.api.TokenPolicy;
@@ -91,6 +92,7 @@ class PolicyLoaderTest {
                 .tokens(new TokenPolicy(
                         Duration.ofMinutes(5),
                         Map.of("https://api.github.com", new TokenAudience("github-reader", Duration.ofMinutes(2)))))
+                .secret("github-webhook-secret", new SecretLocation("secret", "github/webhook", "secret"))
                 .limits(new Limits(64 * 1024, 32))
                 .audit(new AuditPolicy(false))
                 .transport(TransportPolicy.builder()

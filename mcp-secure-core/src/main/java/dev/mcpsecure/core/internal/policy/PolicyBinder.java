@@ -16,6 +16,8 @@ import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.ProgramPolicy;
 import dev.mcpsecure.api.RateLimit;
 import dev.mcpsecure.api.RiskClass;
+import dev.mcpsecure.api.SecretLocation;
+import dev.mcpsecure.api.SecretPolicy;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.ServerIdentity;
 import dev.mcpsecure.api.TokenAudience;
@@ -73,6 +75,7 @@ public final class PolicyBinder {
             "commands",
             "egress",
             "tokens",
+            "secrets",
             "limits",
             "audit",
             "transport",
@@ -134,19 +137,30 @@ public final class PolicyBinder {
         CommandPolicy commands = commands(section(top, "commands"));
         EgressPolicy egress = egress(section(top, "egress"));
         TokenPolicy tokens = tokens(section(top, "tokens"));
+        SecretPolicy secrets = secrets(top);
         Limits limits = limits(section(top, "limits"));
         AuditPolicy audit = audit(section(top, "audit"));
         TransportPolicy transport = transport(section(top, "transport"));
         PreflightPolicy preflight = preflight(section(top, "preflight"));
         top.finish(problems);
-        if (Arrays.asList(server, filesystem, commands, egress, tokens, limits, audit, transport, preflight)
+        if (Arrays.asList(server, filesystem, commands, egress, tokens, secrets, limits, audit, transport, preflight)
                 .contains(null)) {
             return null;
         }
         return build(
                 top,
                 () -> new SecurityPolicy(
-                        server, tools, filesystem, commands, egress, tokens, limits, audit, transport, preflight));
+                        server,
+                        tools,
+                        filesystem,
+                        commands,
+                        egress,
+                        tokens,
+                        secrets,
+                        limits,
+                        audit,
+                        transport,
+                        preflight));
     }
 
     private static List<String> sortedSections() {
@@ -359,6 +373,24 @@ public final class PolicyBinder {
             }
         });
         return finish(s, before, () -> new TokenPolicy(maxTtl, audiences));
+    }
+
+    private SecretPolicy secrets(Section top) {
+        int before = problems.count();
+        Map<String, SecretLocation> secrets = new LinkedHashMap<>();
+        sectionMap(top, "secrets").forEach((name, where) -> {
+            int secretBefore = problems.count();
+            String mount = text(where, "mount", "secret");
+            String path =
+                    requiredText(where, "path", "name the secret's path under its KV v2 mount, such as weather/api");
+            String key =
+                    requiredText(where, "key", "name the field of the secret that holds the value, such as api_key");
+            SecretLocation built = finish(where, secretBefore, () -> new SecretLocation(mount, path, key));
+            if (built != null) {
+                secrets.put(name, built);
+            }
+        });
+        return problems.count() > before ? null : build(top, () -> new SecretPolicy(secrets));
     }
 
     private Limits limits(Section s) {
