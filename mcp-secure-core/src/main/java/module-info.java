@@ -12,6 +12,7 @@ module dev.mcpsecure.core {
     requires transitive reactor.core;
     requires org.reactivestreams;
     requires okhttp3;
+    requires com.nimbusds.jose.jwt;
 
     exports dev.mcpsecure.core;
 }

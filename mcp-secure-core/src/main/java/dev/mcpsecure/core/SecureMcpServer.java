@@ -113,7 +113,11 @@ public final class SecureMcpServer {
             return auditSink;
         }
 
-        /** Where tool code gets tokens; default none (every audience refused). Set before {@link #tokens()}. */
+        /**
+         * Where tool code gets tokens. Default: a {@link LocalTokenIssuer} (a development issuer,
+         * which logs a warning) when the policy lists token audiences, otherwise none (every
+         * audience refused). Set before {@link #tokens()}.
+         */
         public Builder tokenSource(TokenSource source) {
             requireUnset(tokenSource, "tokenSource");
             if (tokens != null) {
@@ -139,6 +143,9 @@ public final class SecureMcpServer {
          */
         public TokenSource tokens() {
             if (tokens == null) {
+                if (tokenSource == null && !policy.tokens().audiences().isEmpty()) {
+                    tokenSource = LocalTokenIssuer.create(policy);
+                }
                 tokens = RedactingSources.tokens(tokenSource, redactor);
             }
             return tokens;
