@@ -96,13 +96,17 @@ public final class OpenBaoServer implements BeforeAllCallback, AfterAllCallback,
                 }
             }
             log = Files.createTempFile("openbao-", ".log");
+            // lets tests turn on the file audit device through the API (OpenBao 2 refuses it by default)
+            Path config = Files.createTempFile("openbao-", ".hcl");
+            Files.writeString(config, "unsafe_allow_api_audit_creation = true\n");
             process = new ProcessBuilder(
                             binary.toString(),
                             "server",
                             "-dev",
                             "-dev-root-token-id=" + rootToken,
                             "-dev-listen-address=127.0.0.1:" + port,
-                            "-dev-no-store-token")
+                            "-dev-no-store-token",
+                            "-config=" + config)
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
                     .start();
@@ -164,15 +168,22 @@ public final class OpenBaoServer implements BeforeAllCallback, AfterAllCallback,
 
     /** As {@link #call(String, String, Map)} with {@code token} instead of root. */
     public Map<String, Object> call(String method, String path, Map<String, ?> body, String token) {
+        return call(method, path, body, token, Map.of());
+    }
+
+    /** As {@link #call(String, String, Map, String)} with extra request headers. */
+    public Map<String, Object> call(
+            String method, String path, Map<String, ?> body, String token, Map<String, String> headers) {
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(address() + "/v1/" + path))
                     .timeout(Duration.ofSeconds(10))
-                    .header("X-Vault-Token", token)
-                    .method(
-                            method,
-                            body == null
-                                    ? HttpRequest.BodyPublishers.noBody()
-                                    : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+                    .header("X-Vault-Token", token);
+            headers.forEach(request::header);
+            request.method(
+                    method,
+                    body == null
+                            ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() / 100 != 2) {
                 throw new IllegalStateException(
@@ -218,6 +229,66 @@ public final class OpenBaoServer implements BeforeAllCallback, AfterAllCallback,
         String secretId = (String) data(call("POST", "auth/approle/role/" + role + "/secret-id", Map.of()))
                 .get("secret_id");
         return new AppRole(roleId, secretId);
+    }
+
+    /**
+     * As {@link #appRole(String, List, Duration, Duration)} but with the given role_id and
+     * secret_id, so a fresh server can be provisioned with the credentials a client already holds.
+     */
+    public AppRole appRole(
+            String role, List<String> policies, Duration tokenTtl, Duration tokenMaxTtl, AppRole credentials) {
+        appRole(role, policies, tokenTtl, tokenMaxTtl);
+        call("POST", "auth/approle/role/" + role + "/role-id", Map.of("role_id", credentials.roleId()));
+        call("POST", "auth/approle/role/" + role + "/custom-secret-id", Map.of("secret_id", credentials.secretId()));
+        return credentials;
+    }
+
+    /** A new secret_id for AppRole {@code role}, response-wrapped: returns the wrapping token. */
+    public String wrappedSecretId(String role, Duration wrapTtl) {
+        Map<String, Object> response = call(
+                "POST",
+                "auth/approle/role/" + role + "/secret-id",
+                Map.of(),
+                rootToken,
+                Map.of("X-Vault-Wrap-TTL", wrapTtl.toSeconds() + "s"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> wrapInfo = (Map<String, Object>) response.get("wrap_info");
+        return (String) wrapInfo.get("token");
+    }
+
+    /**
+     * JWT auth at {@code path} trusting tokens signed by {@code publicKeyPem}, with a role that
+     * requires {@code audience} in {@code aud}, takes the entity name from {@code sub}, and issues
+     * tokens with {@code policies} living {@code tokenTtl}.
+     */
+    public void jwtAuth(
+            String path, String publicKeyPem, String role, String audience, List<String> policies, Duration tokenTtl) {
+        enableAuth("jwt", path);
+        call("POST", "auth/" + path + "/config", Map.of("jwt_validation_pubkeys", List.of(publicKeyPem)));
+        call(
+                "POST",
+                "auth/" + path + "/role/" + role,
+                Map.of(
+                        "role_type",
+                        "jwt",
+                        "bound_audiences",
+                        List.of(audience),
+                        "user_claim",
+                        "sub",
+                        "token_policies",
+                        policies,
+                        "token_ttl",
+                        tokenTtl.toSeconds() + "s"));
+    }
+
+    /**
+     * Turns on OpenBao's file audit device writing to {@code file}: one JSON line per request and
+     * response, with token and secret values HMAC'd.
+     */
+    public void fileAudit(Path file) {
+        String device =
+                "file-" + Integer.toHexString(file.toAbsolutePath().toString().hashCode());
+        call("PUT", "sys/audit/" + device, Map.of("type", "file", "options", Map.of("file_path", file.toString())));
     }
 
     /**

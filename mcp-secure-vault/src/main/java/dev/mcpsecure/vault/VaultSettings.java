@@ -115,9 +115,11 @@ public record VaultSettings(URI address, String namespace, Duration connectTimeo
         }
     }
 
-    private static void requireBetween(String name, Duration value, Duration min, Duration max) {
+    /** {@code value} if it is within {@code [min, max]}; otherwise an exception naming {@code name}. */
+    static Duration requireBetween(String name, Duration value, Duration min, Duration max) {
         if (value == null || value.compareTo(min) < 0 || value.compareTo(max) > 0) {
             throw new IllegalArgumentException(name + " must be between " + min + " and " + max + " but was " + value);
         }
+        return value;
     }
 }
