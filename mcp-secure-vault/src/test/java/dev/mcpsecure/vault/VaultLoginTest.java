@@ -108,7 +108,36 @@ class VaultLoginTest {
                 fixture.settings(), identity("jwt-server"), VaultCredentials.jwt("jwt", "jwt-server", tokenFile))) {
             assertThat(mint(login, "jwt-server")).isNotBlank();
         }
-        assertThat(fixture.requests("auth/jwt/login")).isEqualTo(1);
+        // Kubernetes login sends the same request (role and the service-account JWT to
+        // auth/<mount>/login); here it goes to the JWT mount, since no Kubernetes API is at hand
+        // to review the token
+        try (VaultLogin login = VaultLogin.open(
+                fixture.settings(),
+                identity("jwt-server"),
+                new VaultCredentials.Jwt("jwt", "jwt-server", tokenFile, true))) {
+            assertThat(mint(login, "jwt-server")).isNotBlank();
+            assertThat(login.toString()).contains("kubernetes role jwt-server at auth/jwt");
+        }
+        assertThat(fixture.requests("auth/jwt/login")).isEqualTo(2);
+    }
+
+    @Test
+    void aFixedTokenWorksForDevelopmentAndIsNeitherRenewedNorRevoked() {
+        fixture.server("fixed", Duration.ofMinutes(10), Duration.ofHours(1), null);
+        String password = Handled.value("pw-" + System.nanoTime());
+        bao.kvPut("secret", "fixed/db", Map.of("password", password));
+        long revocations = fixture.requests("auth/token/revoke-self");
+
+        try (VaultLogin login =
+                VaultLogin.open(fixture.settings(), identity("fixed"), VaultCredentials.token(bao.rootToken()))) {
+            assertThat(VaultSecretSource.create(login, VaultFixture.policy("fixed"))
+                            .secret("db-password")
+                            .value())
+                    .isEqualTo(password);
+            assertThat(VaultCredentials.token(bao.rootToken()).toString()).doesNotContain(bao.rootToken());
+        }
+        assertThat(fixture.requests("auth/token/revoke-self")).isEqualTo(revocations);
+        assertThat(bao.call("GET", "auth/token/lookup-self", null)).isNotEmpty();
     }
 
     @Test
