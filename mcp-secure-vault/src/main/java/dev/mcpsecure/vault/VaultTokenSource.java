@@ -8,6 +8,7 @@ import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenAudience;
 import dev.mcpsecure.api.TokenPolicy;
 import dev.mcpsecure.api.TokenSource;
+import dev.mcpsecure.vault.internal.Backoff;
 import dev.mcpsecure.vault.internal.IdentityTokenValidator;
 import dev.mcpsecure.vault.internal.SingleFlight;
 import dev.mcpsecure.vault.internal.VaultFailure;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *       is refused with {@link ReasonCode#TOKEN_INVALID} and a message naming the role to fix.
  *   <li>A token is reused until two thirds of its lifetime has passed; then the next call starts
  *       one background refresh and still gets the cached token. Concurrent callers share one mint
- *       request per audience.
+ *       request per audience. After a failed mint, background refreshes back off (1 s doubling to
+ *       30 s, with jitter); a caller without a usable token always tries.
  *   <li>When the vault is down, the cached token is served until {@link Builder#safetyMargin} before
  *       it expires; after that callers get {@link ReasonCode#VAULT_UNAVAILABLE} within
  *       {@link Builder#timeout} (default: the connect plus read timeout of the vault settings).
@@ -55,6 +57,10 @@ public final class VaultTokenSource implements TokenSource {
     private final IdentityTokenValidator validator;
     private final SingleFlight<Cached> flights;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    /** Per audience after failed mints: no background refresh before this instant. */
+    private final Map<String, Instant> quietUntil = new ConcurrentHashMap<>();
+    /** Per audience: backoff of background refreshes; touched only by that audience's one flight. */
+    private final Map<String, Backoff> refreshBackoff = new ConcurrentHashMap<>();
 
     /** A minted token and when to stop handing it out without a refresh. */
     private record Cached(AccessToken token, Instant refreshAt, Instant usableUntil) {}
@@ -103,16 +109,22 @@ public final class VaultTokenSource implements TokenSource {
         if (cached != null && now.isBefore(cached.refreshAt())) {
             return cached.token();
         }
-        CompletableFuture<Cached> flight =
-                flights.fetch(audience, () -> mint(audience, minting), fresh -> cache.put(audience, fresh));
         if (cached != null && now.isBefore(cached.usableUntil())) {
-            return cached.token(); // the refresh runs in the background
+            Instant quiet = quietUntil.get(audience);
+            if (quiet == null || !now.isBefore(quiet)) {
+                fetch(audience, minting); // refreshes in the background
+            }
+            return cached.token();
         }
         try {
-            return SingleFlight.await(flight, timeout).token();
+            return SingleFlight.await(fetch(audience, minting), timeout).token();
         } catch (VaultFailure failure) {
             throw failure.toViolation("no token for audience " + audience);
         }
+    }
+
+    private CompletableFuture<Cached> fetch(String audience, TokenAudience minting) {
+        return flights.fetch(audience, () -> mint(audience, minting), fresh -> cache.put(audience, fresh));
     }
 
     private Cached mint(String audience, TokenAudience minting) {
@@ -129,6 +141,8 @@ public final class VaultTokenSource implements TokenSource {
             Duration left = Duration.between(now, token.expiresAt());
             Instant refreshAt = now.plus(left.multipliedBy(2).dividedBy(3));
             Instant usableUntil = token.expiresAt().minus(safetyMargin);
+            refreshBackoff.remove(audience);
+            quietUntil.remove(audience);
             LOG.debug(
                     "server {}: minted a token for audience {} (role {}, expires {})",
                     login.identity().name(),
@@ -137,6 +151,10 @@ public final class VaultTokenSource implements TokenSource {
                     token.expiresAt());
             return new Cached(token, refreshAt, usableUntil.isBefore(refreshAt) ? refreshAt : usableUntil);
         } catch (VaultFailure failure) {
+            Duration wait = refreshBackoff
+                    .computeIfAbsent(audience, key -> new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30)))
+                    .next();
+            quietUntil.put(audience, clock.instant().plus(wait));
             LOG.warn(
                     "server {}: minting a token for audience {} failed: {}",
                     login.identity().name(),
