@@ -2,6 +2,7 @@ package dev.mcpsecure.api;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -12,20 +13,31 @@ import java.util.regex.Pattern;
  * @param allowPublicBind the explicit opt-in to listen beyond this machine
  * @param allowedOrigins browser origins ({@code scheme://host[:port]}) allowed to call; requests
  *     with any other {@code Origin} are refused
+ * @param auth bearer-token authentication of callers; required for a non-loopback bind, empty
+ *     (no authentication) allowed only on loopback
  */
-public record TransportPolicy(String bind, boolean allowPublicBind, List<String> allowedOrigins) {
+public record TransportPolicy(
+        String bind, boolean allowPublicBind, List<String> allowedOrigins, Optional<BearerAuthPolicy> auth) {
 
     /** The bind address when the policy sets none. */
     public static final String DEFAULT_BIND = "127.0.0.1";
 
     private static final Pattern ORIGIN = Pattern.compile("https?://(\\[[0-9a-f:.]+\\]|[a-z0-9.-]+)(:[0-9]{1,5})?");
-    private static final TransportPolicy DEFAULTS = new TransportPolicy(DEFAULT_BIND, false, List.of());
+    private static final TransportPolicy DEFAULTS =
+            new TransportPolicy(DEFAULT_BIND, false, List.of(), Optional.empty());
 
-    /** Validates every component and copies the list. */
+    /** Validates every component and copies the list; a non-loopback bind needs {@code auth}. */
     public TransportPolicy {
         Checks checks = new Checks()
                 .check("bind", bindProblem(bind, allowPublicBind))
-                .check("allowedOrigins", Checks.noNullElements(allowedOrigins));
+                .check("allowedOrigins", Checks.noNullElements(allowedOrigins))
+                .check("auth", Checks.notNull(auth));
+        if (bind != null && auth != null && auth.isEmpty() && allowPublicBind && !IpLiterals.isLoopback(bind)) {
+            checks.check(
+                    "auth",
+                    "listening on " + Checks.quote(bind) + " beyond this machine requires bearer tokens: add"
+                            + " transport.auth with resource, issuer and jwksUrl");
+        }
         if (Checks.usable(allowedOrigins)) {
             for (int i = 0; i < allowedOrigins.size(); i++) {
                 checks.check(PolicyProblem.indexPath("allowedOrigins", i), originProblem(allowedOrigins.get(i)));
@@ -72,8 +84,17 @@ public record TransportPolicy(String bind, boolean allowPublicBind, List<String>
         private String bind;
         private boolean allowPublicBind;
         private final List<String> allowedOrigins = new ArrayList<>();
+        private BearerAuthPolicy auth;
 
         private Builder() {}
+
+        /** Requires bearer tokens as {@code auth} says; default none (loopback only). */
+        public Builder auth(BearerAuthPolicy auth) {
+            Checks.requireUnset(this.auth, "auth");
+            Checks.require("auth", Checks.notNull(auth));
+            this.auth = auth;
+            return this;
+        }
 
         /** The address to listen on; default {@link #DEFAULT_BIND}. */
         public Builder bind(String bind) {
@@ -96,9 +117,13 @@ public record TransportPolicy(String bind, boolean allowPublicBind, List<String>
             return this;
         }
 
-        /** @throws InvalidPolicyException if the bind address is not loopback and public bind was not allowed */
+        /**
+         * @throws InvalidPolicyException if the bind address is not loopback and public bind was not
+         *     allowed, or public bind was allowed without auth
+         */
         public TransportPolicy build() {
-            return new TransportPolicy(bind == null ? DEFAULT_BIND : bind, allowPublicBind, allowedOrigins);
+            return new TransportPolicy(
+                    bind == null ? DEFAULT_BIND : bind, allowPublicBind, allowedOrigins, Optional.ofNullable(auth));
         }
     }
 }

@@ -218,12 +218,24 @@ class PolicyRecordsTest {
         assertThatThrownBy(() -> TransportPolicy.builder().bind("0.0.0.0").build())
                 .hasMessageContaining("bind address '0.0.0.0' is not loopback")
                 .hasMessageContaining("allowPublicBind: true");
+        assertThatThrownBy(() -> TransportPolicy.builder()
+                        .bind("0.0.0.0")
+                        .allowPublicBind()
+                        .build())
+                .hasMessageContaining("requires bearer tokens");
+        BearerAuthPolicy auth =
+                BearerAuthPolicy.of("https://mcp.example/mcp", "https://idp.example", "https://idp.example/jwks");
         assertThat(TransportPolicy.builder()
                         .bind("0.0.0.0")
                         .allowPublicBind()
+                        .auth(auth)
                         .build()
-                        .allowPublicBind())
-                .isTrue();
+                        .auth())
+                .contains(auth);
+        assertThat(auth.authorizationServers()).containsExactly("https://idp.example");
+        assertThatThrownBy(() -> BearerAuthPolicy.of("mcp.example/mcp", "https://idp", "http://127.0.0.1:8200/keys"))
+                .hasMessageContaining("resource")
+                .hasMessageContaining("not an absolute http(s) URL");
         assertThatThrownBy(() -> TransportPolicy.builder().bind("example.com").build())
                 .hasMessageContaining("is not an IP address");
         assertThatThrownBy(() -> TransportPolicy.builder().allowOrigin("*")).hasMessageContaining("wildcard origin");

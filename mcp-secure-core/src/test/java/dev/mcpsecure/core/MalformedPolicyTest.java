@@ -51,6 +51,21 @@ class MalformedPolicyTest {
                         "is required",
                         "such as api_key"),
                 row(
+                        "listening beyond this machine needs bearer-token auth",
+                        "transport:\n  bind: 0.0.0.0\n  allowPublicBind: true\n",
+                        "2:3",
+                        "transport.auth",
+                        "requires bearer tokens",
+                        "add transport.auth with resource, issuer and jwksUrl"),
+                row(
+                        "the JWKS must not be fetched over plain http from another host",
+                        "transport:\n  auth:\n    resource: https://mcp.example/mcp\n    issuer: https://idp\n"
+                                + "    jwksUrl: http://idp.example/keys\n",
+                        "5:14",
+                        "transport.auth.jwksUrl",
+                        "plain http to a host that is not loopback",
+                        "use https"),
+                row(
                         "tools is a list, not a mapping",
                         "tools:\n  name: a\n",
                         "2:3",

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.mcpsecure.api.ArgRule;
 import dev.mcpsecure.api.AuditPolicy;
+import dev.mcpsecure.api.BearerAuthPolicy;
 import dev.mcpsecure.api.EgressRule;
 import dev.mcpsecure.api.FileAccess;
 import dev.mcpsecure.api.FilesystemPolicy;
@@ -97,6 +98,10 @@ class PolicyLoaderTest {
                 .audit(new AuditPolicy(false))
                 .transport(TransportPolicy.builder()
                         .allowOrigin("http://localhost:6274")
+                        .auth(BearerAuthPolicy.of(
+                                "https://mcp.example.com/mcp",
+                                "https://vault.example.com/v1/identity/oidc",
+                                "https://vault.example.com/v1/identity/oidc/.well-known/keys"))
                         .build())
                 .preflight(new PreflightPolicy(PreflightPolicy.Mode.REPORT))
                 .build();

@@ -2,6 +2,7 @@ package dev.mcpsecure.core.internal.policy;
 
 import dev.mcpsecure.api.ArgRule;
 import dev.mcpsecure.api.AuditPolicy;
+import dev.mcpsecure.api.BearerAuthPolicy;
 import dev.mcpsecure.api.Cidr;
 import dev.mcpsecure.api.CommandPolicy;
 import dev.mcpsecure.api.EgressPolicy;
@@ -420,7 +421,27 @@ public final class PolicyBinder {
         String bind = text(s, "bind", TransportPolicy.DEFAULT_BIND);
         boolean allowPublicBind = bool(s, "allowPublicBind", false);
         List<String> origins = texts(s, "allowedOrigins");
-        return finish(s, before, () -> new TransportPolicy(bind, allowPublicBind, origins));
+        Section authSection = value(s, "auth") == null ? null : section(s, "auth");
+        BearerAuthPolicy auth = authSection == null ? null : auth(authSection);
+        if (authSection != null && auth == null) {
+            s.finish(problems);
+            return null;
+        }
+        return finish(s, before, () -> new TransportPolicy(bind, allowPublicBind, origins, Optional.ofNullable(auth)));
+    }
+
+    private BearerAuthPolicy auth(Section s) {
+        int before = problems.count();
+        String resource =
+                requiredText(s, "resource", "name this server's canonical URI, such as https://mcp.example.com/mcp");
+        String issuer = requiredText(s, "issuer", "name the exact iss of accepted tokens");
+        String jwksUrl = requiredText(s, "jwksUrl", "name where the issuer publishes its keys (JWKS)");
+        List<String> servers = value(s, "authorizationServers") == null
+                ? (issuer == null ? List.of() : List.of(issuer))
+                : texts(s, "authorizationServers");
+        Duration maxLifetime = duration(s, "maxTokenLifetime", BearerAuthPolicy.DEFAULT_MAX_TOKEN_LIFETIME);
+        Duration skew = duration(s, "clockSkew", BearerAuthPolicy.DEFAULT_CLOCK_SKEW);
+        return finish(s, before, () -> new BearerAuthPolicy(resource, issuer, jwksUrl, servers, maxLifetime, skew));
     }
 
     private PreflightPolicy preflight(Section s) {
