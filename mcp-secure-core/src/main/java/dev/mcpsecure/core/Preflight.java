@@ -350,8 +350,8 @@ public final class Preflight {
                 loopback,
                 "HTTP transports bind " + bind,
                 Status.WARN,
-                "HTTP transports may bind " + bind + " (beyond this machine)",
-                "bind 127.0.0.1 and put a reverse proxy in front, or require bearer tokens");
+                "HTTP transports may bind " + bind + " (beyond this machine; bearer tokens required)",
+                "bind 127.0.0.1 and put a reverse proxy in front unless remote clients must reach it");
     }
 
     private static Check tokenLifetimes(SecurityPolicy policy) {

@@ -2,6 +2,7 @@ package dev.mcpsecure.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mcpsecure.api.BearerAuthPolicy;
 import dev.mcpsecure.api.EgressRule;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenAudience;
@@ -175,6 +176,8 @@ class PreflightTest {
                 .transport(TransportPolicy.builder()
                         .bind("0.0.0.0")
                         .allowPublicBind()
+                        .auth(BearerAuthPolicy.of(
+                                "https://mcp.example/mcp", "https://idp.example", "https://idp.example/jwks"))
                         .build())
                 .tokens(new TokenPolicy(
                         Duration.ofMinutes(30),
