@@ -12,6 +12,7 @@ import java.util.Objects;
  * @param clientName the client's declared name, or {@code null} when unknown
  * @param clientVersion the client's declared version, or {@code null} when unknown
  * @param subject the verified token's subject, or {@code null} (stdio)
+ * @param clientId the OAuth client the verified token was issued to, or {@code null}
  * @param tool the tool called, or {@code null} for decisions outside a tool call
  * @param allowed whether the operation was allowed
  * @param reason the stable reason code
@@ -30,6 +31,7 @@ public record AuditEvent(
         String clientName,
         String clientVersion,
         String subject,
+        String clientId,
         String tool,
         boolean allowed,
         ReasonCode reason,

@@ -14,6 +14,12 @@ import java.util.Set;
  */
 public record VerifiedToken(String subject, String clientId, Set<String> scopes, Instant expiresAt) {
 
+    /**
+     * The key under which an authenticating transport puts the caller's {@code VerifiedToken} into
+     * the MCP transport context, where the tool pipeline reads it for scopes and audit.
+     */
+    public static final String TRANSPORT_CONTEXT_KEY = "dev.mcpsecure/verified-token";
+
     /** Validates and copies. */
     public VerifiedToken {
         Objects.requireNonNull(subject, "subject");

@@ -294,6 +294,7 @@ public final class EgressHttpClient implements AutoCloseable {
                         null,
                         null,
                         null,
+                        null,
                         decision.allowed(),
                         decision.reason(),
                         null,

@@ -108,6 +108,7 @@ public final class Preflight {
                     null,
                     null,
                     null,
+                    null,
                     !failed(),
                     failed() ? ReasonCode.PREFLIGHT_FAILED : ReasonCode.ALLOWED,
                     null,

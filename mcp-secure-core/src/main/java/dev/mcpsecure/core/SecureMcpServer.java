@@ -13,6 +13,7 @@ import dev.mcpsecure.core.internal.pipeline.Pipeline;
 import dev.mcpsecure.core.internal.pipeline.RedactingSources;
 import dev.mcpsecure.core.internal.pipeline.Redactor;
 import dev.mcpsecure.core.internal.pipeline.SecuredTool;
+import dev.mcpsecure.core.internal.pipeline.VerifiedTokens;
 import io.modelcontextprotocol.server.McpAsyncServer;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
@@ -20,6 +21,7 @@ import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
+import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -232,6 +234,44 @@ public final class SecureMcpServer {
          */
         public McpAsyncServer buildAsync(McpServerTransportProvider transport) {
             Objects.requireNonNull(transport, "transport");
+            Prepared prepared = prepare();
+            return prepared.finish(
+                    McpServer.async(new GuardedTransportProvider(transport, tools.keySet(), prepared.pipeline())));
+        }
+
+        /**
+         * Builds a sync server on a streamable HTTP transport. Host it with {@code SecureHttpServer}
+         * (module {@code mcp-secure-http}), which checks Host, Origin and bearer tokens and answers
+         * calls to tools the policy does not list before the SDK sees them.
+         *
+         * @throws IllegalStateException in {@link #strict()} mode, naming every tool the policy does not expose
+         */
+        public McpSyncServer buildSync(McpStreamableServerTransportProvider transport) {
+            Objects.requireNonNull(transport, "transport");
+            return new McpSyncServer(prepare().finish(McpServer.async(transport)));
+        }
+
+        /** The secured tool specifications and the filter that lists them, ready for any transport. */
+        private record Prepared(
+                Pipeline pipeline,
+                List<AsyncToolSpecification> specs,
+                Set<String> exposed,
+                SecurityPolicy policy,
+                String name,
+                String version) {
+            McpAsyncServer finish(McpServer.AsyncSpecification<?> spec) {
+                return spec.serverInfo(name, version == null ? "unversioned" : version)
+                        .capabilities(McpSchema.ServerCapabilities.builder()
+                                .tools(true)
+                                .build())
+                        .tools(specs)
+                        .addToolFilter((context, tool) -> Mono.just(
+                                exposed.contains(tool.name()) && VerifiedTokens.grants(context, policy, tool.name())))
+                        .build();
+            }
+        }
+
+        private Prepared prepare() {
             AuditSink sink = auditSink == null ? new Slf4jAuditSink() : auditSink;
             Pipeline pipeline = new Pipeline(
                     policy,
@@ -260,6 +300,7 @@ public final class SecureMcpServer {
                             null,
                             null,
                             null,
+                            null,
                             name,
                             false,
                             exposure.reason(),
@@ -283,13 +324,8 @@ public final class SecureMcpServer {
                     LOG.warn("the policy lists tool '{}', but the server registers no such tool", listed.name());
                 }
             }
-            return McpServer.async(new GuardedTransportProvider(transport, tools.keySet(), pipeline))
-                    .serverInfo(policy.server().name(), version == null ? "unversioned" : version)
-                    .capabilities(
-                            McpSchema.ServerCapabilities.builder().tools(true).build())
-                    .tools(specs)
-                    .addToolFilter((context, tool) -> Mono.just(exposed.contains(tool.name())))
-                    .build();
+            return new Prepared(
+                    pipeline, specs, exposed, policy, policy.server().name(), version);
         }
 
         private void add(Registration registration) {

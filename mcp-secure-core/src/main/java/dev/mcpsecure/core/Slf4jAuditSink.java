@@ -12,7 +12,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Writes each audit event as one JSON object on one line, at INFO, on the logger {@value
  * #LOGGER}. Route that logger where audit belongs (a file, a collector); never to stdout when the
  * server speaks stdio. Keys, in this order: {@code time, server, session, client, clientVersion,
- * subject, tool, decision ("allow"/"deny"), reason, argumentsSha256, durationMicros, redactions,
+ * subject, clientId, tool, decision ("allow"/"deny"), reason, argumentsSha256, durationMicros, redactions,
  * incident, detail}, and {@code arguments} when the audit policy includes them; unknown values
  * are {@code null}. Thread-safe.
  */
@@ -51,6 +51,7 @@ public final class Slf4jAuditSink implements AuditSink {
         line.put("client", event.clientName());
         line.put("clientVersion", event.clientVersion());
         line.put("subject", event.subject());
+        line.put("clientId", event.clientId());
         line.put("tool", event.tool());
         line.put("decision", event.allowed() ? "allow" : "deny");
         line.put("reason", event.reason().name());

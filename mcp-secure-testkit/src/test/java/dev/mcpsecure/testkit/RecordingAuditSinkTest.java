@@ -20,6 +20,7 @@ class RecordingAuditSinkTest {
                 null,
                 null,
                 null,
+                null,
                 "t",
                 reason == ReasonCode.ALLOWED,
                 reason,

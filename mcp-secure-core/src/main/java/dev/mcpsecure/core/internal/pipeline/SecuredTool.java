@@ -7,6 +7,7 @@ import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.ToolCall;
 import dev.mcpsecure.api.ToolPolicy;
+import dev.mcpsecure.api.VerifiedToken;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
@@ -63,7 +64,11 @@ public final class SecuredTool {
                     ? refusal
                     : pipeline.guard()
                             .checkCall(new ToolCall(
-                                    name, declaredRisks, Optional.empty(), call.sessionId(), arguments.bytes()));
+                                    name,
+                                    declaredRisks,
+                                    call.caller == null ? Optional.empty() : Optional.of(call.caller.scopes()),
+                                    call.sessionId(),
+                                    arguments.bytes()));
             if (!decision.allowed()) {
                 return Mono.just(finish(call, Outcome.denied(decision)));
             }
@@ -197,7 +202,8 @@ public final class SecuredTool {
                 call.sessionId(),
                 client == null ? null : client.name(),
                 client == null ? null : client.version(),
-                null,
+                call.caller == null ? null : call.caller.subject(),
+                call.caller == null || call.caller.clientId().isEmpty() ? null : call.caller.clientId(),
                 name,
                 decision.allowed(),
                 decision.reason(),
@@ -220,11 +226,15 @@ public final class SecuredTool {
     private static final class Call {
         final McpAsyncServerExchange exchange;
         final long startNanos;
+        /** The HTTP caller's verified token; {@code null} on transports without authentication. */
+        final VerifiedToken caller;
+
         CanonicalJson arguments;
 
         Call(McpAsyncServerExchange exchange, long startNanos) {
             this.exchange = exchange;
             this.startNanos = startNanos;
+            this.caller = VerifiedTokens.of(exchange.transportContext());
         }
 
         String sessionId() {
