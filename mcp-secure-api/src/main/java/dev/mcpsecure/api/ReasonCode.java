@@ -91,6 +91,14 @@ public enum ReasonCode {
     MALFORMED_MESSAGE,
     /** The audit sink failed, so the call was not allowed to proceed unrecorded. */
     AUDIT_UNAVAILABLE,
+    /** An HTTP request's {@code Host} is not this server's (DNS rebinding). */
+    HOST_NOT_ALLOWED,
+    /** An HTTP request's {@code Origin} is not in the transport policy's allowed origins. */
+    ORIGIN_NOT_ALLOWED,
+    /** An HTTP request names an {@code MCP-Protocol-Version} the server does not speak. */
+    PROTOCOL_VERSION_UNSUPPORTED,
+    /** An HTTP request body is over the transport's size cap. */
+    REQUEST_TOO_LARGE,
 
     // runtime
     /** The start-up check of the server's own runtime found a failing item. */

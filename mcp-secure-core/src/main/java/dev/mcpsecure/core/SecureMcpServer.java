@@ -107,8 +107,11 @@ public final class SecureMcpServer {
             return this;
         }
 
-        /** The audit sink the server will use, fixing the default now if none was set. */
-        AuditSink effectiveAuditSink() {
+        /**
+         * The audit sink the server will use, fixing the default now if none was set: for
+         * transports that make decisions of their own (HTTP authentication) to record them.
+         */
+        public AuditSink effectiveAuditSink() {
             if (auditSink == null) {
                 auditSink = new Slf4jAuditSink();
             }
@@ -272,7 +275,7 @@ public final class SecureMcpServer {
         }
 
         private Prepared prepare() {
-            AuditSink sink = auditSink == null ? new Slf4jAuditSink() : auditSink;
+            AuditSink sink = effectiveAuditSink();
             Pipeline pipeline = new Pipeline(
                     policy,
                     redactor,

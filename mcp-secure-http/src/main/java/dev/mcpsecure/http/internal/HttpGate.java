@@ -1,0 +1,376 @@
+package dev.mcpsecure.http.internal;
+
+import dev.mcpsecure.api.AuditEvent;
+import dev.mcpsecure.api.AuditSink;
+import dev.mcpsecure.api.Decision;
+import dev.mcpsecure.api.PolicyViolationException;
+import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.TokenVerifier;
+import dev.mcpsecure.api.ToolPolicy;
+import dev.mcpsecure.api.VerifiedToken;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The checks every HTTP request passes before the SDK's transport sees it, in this order: Host
+ * allowlist (DNS rebinding), Origin allowlist, the protected resource metadata document (RFC 9728,
+ * no token needed), the MCP endpoint only, a supported {@code MCP-Protocol-Version}, the body cap,
+ * the bearer token, and — for a {@code tools/call} — the tool being listed in the policy and the
+ * caller holding the tool's scopes. Each refusal is answered with its HTTP status and a JSON body
+ * naming the reason code, and audited. The caller's {@link VerifiedToken} (never the token) goes
+ * on as a request attribute. Thread-safe.
+ */
+public final class HttpGate implements Filter {
+
+    /** The request attribute holding the caller's {@link VerifiedToken}. */
+    public static final String CALLER = VerifiedToken.TRANSPORT_CONTEXT_KEY;
+
+    private static final String METADATA_PATH = "/.well-known/oauth-protected-resource";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** Everything the gate needs to decide. */
+    public record Settings(
+            SecurityPolicy policy,
+            String endpoint,
+            Set<String> allowedHosts,
+            Set<String> allowedOrigins,
+            Set<String> protocolVersions,
+            long maxRequestBytes,
+            TokenVerifier verifier,
+            String resource,
+            String metadataUrl,
+            List<String> authorizationServers,
+            AuditSink audit) {}
+
+    private final Settings settings;
+    private final byte[] metadata;
+
+    public HttpGate(Settings settings) {
+        this.settings = settings;
+        this.metadata = settings.verifier() == null ? null : metadataDocument(settings);
+    }
+
+    @Override
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        HttpServletRequest http = (HttpServletRequest) request;
+        HttpServletResponse out = (HttpServletResponse) response;
+        String method = http.getMethod();
+        String path = http.getRequestURI();
+
+        String host = http.getHeader("Host");
+        if (host == null || !settings.allowedHosts().contains(host.toLowerCase(Locale.ROOT))) {
+            refuse(out, 403, null, null, ReasonCode.HOST_NOT_ALLOWED, "Host " + clip(host) + " is not this server's");
+            return;
+        }
+        String origin = http.getHeader("Origin");
+        if (origin != null && !settings.allowedOrigins().contains(origin)) {
+            refuse(
+                    out,
+                    403,
+                    null,
+                    null,
+                    ReasonCode.ORIGIN_NOT_ALLOWED,
+                    "Origin " + clip(origin) + " is not in transport.allowedOrigins");
+            return;
+        }
+        if (path.equals(METADATA_PATH) || path.startsWith(METADATA_PATH + "/")) {
+            if (metadata == null || !method.equals("GET")) {
+                out.sendError(404);
+                return;
+            }
+            out.setStatus(200);
+            out.setContentType("application/json");
+            out.setHeader("Cache-Control", "max-age=300");
+            out.getOutputStream().write(metadata);
+            return;
+        }
+        if (!path.equals(settings.endpoint())) {
+            out.sendError(404);
+            return;
+        }
+        String version = http.getHeader("MCP-Protocol-Version");
+        if (version != null && !settings.protocolVersions().contains(version)) {
+            refuse(
+                    out,
+                    400,
+                    null,
+                    null,
+                    ReasonCode.PROTOCOL_VERSION_UNSUPPORTED,
+                    "MCP-Protocol-Version " + clip(version) + " is not supported; use one of "
+                            + settings.protocolVersions());
+            return;
+        }
+        long declared = http.getContentLengthLong();
+        if (declared > settings.maxRequestBytes()) {
+            refuse(
+                    out,
+                    413,
+                    null,
+                    null,
+                    ReasonCode.REQUEST_TOO_LARGE,
+                    "the request body of " + declared + " bytes is over the " + settings.maxRequestBytes()
+                            + " byte cap");
+            return;
+        }
+        VerifiedToken caller = null;
+        if (settings.verifier() != null) {
+            String authorization = http.getHeader("Authorization");
+            String token = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+                    ? authorization.substring(7).trim()
+                    : null;
+            try {
+                caller = settings.verifier().verify(token);
+            } catch (PolicyViolationException e) {
+                Decision decision = e.decision();
+                out.setHeader("WWW-Authenticate", challenge(decision));
+                refuse(out, 401, null, null, decision.reason(), decision.detail());
+                return;
+            }
+        }
+        HttpServletRequest forward = http;
+        if (method.equals("POST")) {
+            byte[] body = readCapped(http.getInputStream(), settings.maxRequestBytes());
+            if (body == null) {
+                refuse(
+                        out,
+                        413,
+                        caller,
+                        null,
+                        ReasonCode.REQUEST_TOO_LARGE,
+                        "the request body is over the " + settings.maxRequestBytes() + " byte cap");
+                return;
+            }
+            if (!admitToolCalls(body, caller, out)) {
+                return;
+            }
+            forward = new BufferedBody(http, body);
+        }
+        if (caller != null) {
+            forward.setAttribute(CALLER, caller);
+        }
+        chain.doFilter(forward, response);
+    }
+
+    /** Checks each tools/call in the body; answers and returns false at the first refusal. */
+    private boolean admitToolCalls(byte[] body, VerifiedToken caller, HttpServletResponse out) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (RuntimeException e) {
+            return true; // the SDK answers malformed JSON with its own JSON-RPC error
+        }
+        List<JsonNode> messages = new ArrayList<>();
+        if (root != null && root.isArray()) {
+            root.forEach(messages::add);
+        } else if (root != null) {
+            messages.add(root);
+        }
+        for (JsonNode message : messages) {
+            if (!message.isObject()
+                    || !"tools/call".equals(message.path("method").asString(""))) {
+                continue;
+            }
+            String name = message.path("params").path("name").asString("");
+            ToolPolicy tool = settings.policy().tool(name).orElse(null);
+            if (tool == null) {
+                Decision denied = Decision.deny(
+                        ReasonCode.TOOL_NOT_ALLOWED, "tool '" + clip(name) + "' is not in this server's policy");
+                audit(caller, name, denied);
+                out.setStatus(200);
+                out.setContentType("application/json");
+                Map<String, Object> result = new LinkedHashMap<>();
+                result.put(
+                        "content", List.of(Map.of("type", "text", "text", denied.reason() + ": " + denied.detail())));
+                result.put("isError", true);
+                result.put(
+                        "_meta", Map.of("dev.mcpsecure/reason", denied.reason().name()));
+                Map<String, Object> reply = new LinkedHashMap<>();
+                reply.put("jsonrpc", "2.0");
+                reply.put("id", message.get("id"));
+                reply.put("result", result);
+                out.getOutputStream().write(JSON.writeValueAsBytes(reply));
+                return false;
+            }
+            if (caller != null && !caller.scopes().containsAll(tool.scopes())) {
+                Set<String> missing = new LinkedHashSet<>(tool.scopes());
+                missing.removeAll(caller.scopes());
+                out.setHeader(
+                        "WWW-Authenticate",
+                        "Bearer error=\"insufficient_scope\", scope=\"" + String.join(" ", tool.scopes())
+                                + "\", resource_metadata=\"" + settings.metadataUrl() + "\"");
+                refuse(
+                        out,
+                        403,
+                        caller,
+                        name,
+                        ReasonCode.SCOPE_MISSING,
+                        "tool '" + name + "' needs scopes " + missing + " that the caller's token does not carry");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String challenge(Decision decision) {
+        String metadataPart = "resource_metadata=\"" + settings.metadataUrl() + "\"";
+        return decision.reason() == ReasonCode.TOKEN_MISSING
+                ? "Bearer " + metadataPart
+                : "Bearer error=\"invalid_token\", error_description=\""
+                        + decision.detail().replace('"', '\'') + "\", " + metadataPart;
+    }
+
+    private void refuse(
+            HttpServletResponse out, int status, VerifiedToken caller, String tool, ReasonCode reason, String detail)
+            throws IOException {
+        audit(caller, tool, Decision.deny(reason, "HTTP " + status + ": " + detail));
+        out.setStatus(status);
+        out.setContentType("application/json");
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", -32600);
+        error.put("message", reason.name() + ": " + detail);
+        error.put("data", Map.of("dev.mcpsecure/reason", reason.name()));
+        Map<String, Object> reply = new LinkedHashMap<>();
+        reply.put("jsonrpc", "2.0");
+        reply.put("id", null);
+        reply.put("error", error);
+        out.getOutputStream().write(JSON.writeValueAsBytes(reply));
+    }
+
+    private void audit(VerifiedToken caller, String tool, Decision decision) {
+        try {
+            settings.audit()
+                    .record(new AuditEvent(
+                            Instant.now(),
+                            settings.policy().server().name(),
+                            null,
+                            null,
+                            null,
+                            caller == null ? null : caller.subject(),
+                            caller == null || caller.clientId().isEmpty() ? null : caller.clientId(),
+                            tool == null || tool.isEmpty() ? null : clip(tool),
+                            false,
+                            decision.reason(),
+                            null,
+                            0,
+                            0,
+                            null,
+                            decision.detail(),
+                            null));
+        } catch (RuntimeException e) {
+            // the refusal stands whether or not it could be recorded
+        }
+    }
+
+    private static byte[] metadataDocument(Settings settings) {
+        Set<String> scopes = new LinkedHashSet<>();
+        settings.policy().tools().forEach(tool -> scopes.addAll(tool.scopes()));
+        Map<String, Object> document = new LinkedHashMap<>();
+        document.put("resource", settings.resource());
+        document.put("authorization_servers", settings.authorizationServers());
+        document.put("scopes_supported", List.copyOf(scopes));
+        document.put("bearer_methods_supported", List.of("header"));
+        document.put("resource_name", settings.policy().server().name());
+        return JSON.writeValueAsBytes(document);
+    }
+
+    /** The body, or {@code null} when it is longer than {@code max}; never buffers more than max + 1 bytes. */
+    private static byte[] readCapped(InputStream in, long max) throws IOException {
+        byte[] limited = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        return limited.length > max ? null : limited;
+    }
+
+    /** Control characters and length tamed for messages. */
+    static String clip(String text) {
+        if (text == null) {
+            return "(none)";
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < text.length() && out.length() < 120; i++) {
+            char c = text.charAt(i);
+            out.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        return text.length() > 120 ? out + "..." : out.toString();
+    }
+
+    /** The request with its body already read. */
+    private static final class BufferedBody extends HttpServletRequestWrapper {
+        private final byte[] body;
+
+        BufferedBody(HttpServletRequest request, byte[] body) {
+            super(request);
+            this.body = body;
+        }
+
+        @Override
+        public ServletInputStream getInputStream() {
+            ByteArrayInputStream in = new ByteArrayInputStream(body);
+            return new ServletInputStream() {
+                @Override
+                public boolean isFinished() {
+                    return in.available() == 0;
+                }
+
+                @Override
+                public boolean isReady() {
+                    return true;
+                }
+
+                @Override
+                public void setReadListener(ReadListener listener) {
+                    throw new UnsupportedOperationException("the body was read before the transport");
+                }
+
+                @Override
+                public int read() {
+                    return in.read();
+                }
+
+                @Override
+                public int read(byte[] buffer, int offset, int length) {
+                    return in.read(buffer, offset, length);
+                }
+            };
+        }
+
+        @Override
+        public BufferedReader getReader() {
+            return new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public int getContentLength() {
+            return body.length;
+        }
+
+        @Override
+        public long getContentLengthLong() {
+            return body.length;
+        }
+    }
+}

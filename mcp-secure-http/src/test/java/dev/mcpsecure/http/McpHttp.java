@@ -1,0 +1,117 @@
+package dev.mcpsecure.http;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Raw MCP streamable HTTP requests, for asserting statuses and headers a client library hides. */
+final class McpHttp {
+
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .proxy(HttpClient.Builder.NO_PROXY)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+
+    /** A response: status, headers (first values, lower-case names) and the JSON-RPC message, if any. */
+    record Answer(int status, HttpResponse<String> response) {
+        String header(String name) {
+            return response.headers().firstValue(name).orElse(null);
+        }
+
+        /** The JSON body, or the first {@code data:} event of an SSE body. */
+        JsonNode json() {
+            String body = response.body();
+            if (body.startsWith("{") || body.startsWith("[")) {
+                return JSON.readTree(body);
+            }
+            for (String line : body.split("\n")) {
+                if (line.startsWith("data:")) {
+                    return JSON.readTree(line.substring(5).trim());
+                }
+            }
+            throw new AssertionError("no JSON in the answer: " + body);
+        }
+    }
+
+    private McpHttp() {}
+
+    static Answer post(URI endpoint, String token, String session, Map<String, String> headers, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
+                .timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        if (session != null) {
+            request.header("Mcp-Session-Id", session);
+        }
+        headers.forEach(request::header);
+        try {
+            HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            return new Answer(response.statusCode(), response);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Answer get(URI uri, Map<String, String> headers) {
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET();
+        headers.forEach(request::header);
+        try {
+            HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            return new Answer(response.statusCode(), response);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String initialize(int id) {
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+                + "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"raw-test\",\"version\":\"1\"}}}";
+    }
+
+    /** Initializes a session with {@code token}; returns its id. */
+    static String session(URI endpoint, String token) {
+        Answer init = post(endpoint, token, null, Map.of(), initialize(1));
+        if (init.status() != 200) {
+            throw new AssertionError("initialize answered " + init.status() + ": "
+                    + init.response().body());
+        }
+        String session = init.header("mcp-session-id");
+        Answer initialized = post(
+                endpoint,
+                token,
+                session,
+                Map.of("MCP-Protocol-Version", "2025-11-25"),
+                "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+        if (initialized.status() / 100 != 2) {
+            throw new AssertionError("initialized answered " + initialized.status());
+        }
+        return session;
+    }
+
+    static String call(int id, String tool) {
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+                + "\",\"arguments\":{}}}";
+    }
+
+    static String list(int id) {
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/list\",\"params\":{}}";
+    }
+}
