@@ -1,6 +1,7 @@
 /** Runnable mcp-secure samples. */
 module dev.mcpsecure.samples {
     requires dev.mcpsecure.core;
+    requires dev.mcpsecure.http;
     requires jdk.httpserver;
 
     exports dev.mcpsecure.samples;

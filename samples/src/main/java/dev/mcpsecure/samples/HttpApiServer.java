@@ -11,6 +11,7 @@ import dev.mcpsecure.core.EgressRequest;
 import dev.mcpsecure.core.EgressResponse;
 import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.core.SecureStdioServer;
+import dev.mcpsecure.http.SecureHttpLauncher;
 import java.util.List;
 
 /**
@@ -24,14 +25,25 @@ import java.util.List;
  * java -cp samples/target/mcp-secure-samples.jar dev.mcpsecure.samples.HttpApiServer \
  *     --policy samples/policies/http-api.yaml
  * </pre>
+ *
+ * <p>With {@code --port <n>} it serves streamable HTTP on {@code http://127.0.0.1:<n>/mcp}
+ * instead (see {@link SecureHttpLauncher}); with {@code transport.auth} in the policy, callers
+ * need a bearer token for the policy's resource.
  */
 public final class HttpApiServer {
 
     private HttpApiServer() {}
 
-    /** Serves until stdin closes; see {@link SecureStdioServer} for arguments and exit codes. */
+    /**
+     * Serves stdio until stdin closes ({@link SecureStdioServer}), or HTTP with {@code --port}
+     * until stopped ({@link SecureHttpLauncher}); see those for arguments and exit codes.
+     */
     public static void main(String[] args) {
-        System.exit(SecureStdioServer.run(args, HttpApiServer::register));
+        boolean http = java.util.Arrays.asList(args).contains("--port");
+        System.exit(
+                http
+                        ? SecureHttpLauncher.run(args, HttpApiServer::register)
+                        : SecureStdioServer.run(args, HttpApiServer::register));
     }
 
     /** Adds fetch_json. */

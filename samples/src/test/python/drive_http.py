@@ -1,0 +1,58 @@
+"""Drives a streamable HTTP MCP server with the official Python MCP client and prints what happened as JSON.
+
+Usage: python drive_http.py PLAN_JSON
+PLAN_JSON: {"url": str, "token": str | null, "calls": [{"tool": str, "arguments": {...}}]}
+A connection the server refuses prints {"error": "..."} and exits 0.
+"""
+
+import json
+import sys
+
+import anyio
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, BaseExceptionGroup):
+        return "; ".join(describe(e) for e in error.exceptions)
+    return f"{type(error).__name__}: {error}"
+
+
+async def main() -> None:
+    plan = json.loads(sys.argv[1])
+    headers = {"Authorization": f"Bearer {plan['token']}"} if plan.get("token") else {}
+    try:
+        async with create_mcp_http_client(headers=headers) as http:
+            async with streamable_http_client(plan["url"], http_client=http) as streams:
+                read, write = streams[0], streams[1]
+                async with ClientSession(read, write) as session:
+                    init = await session.initialize()
+                    tools = await session.list_tools()
+                    calls = []
+                    for call in plan["calls"]:
+                        result = await session.call_tool(call["tool"], call.get("arguments", {}))
+                        calls.append(
+                            {
+                                "tool": call["tool"],
+                                "isError": bool(result.is_error),
+                                "text": [c.text for c in result.content if c.type == "text"],
+                                "meta": result.meta or {},
+                            }
+                        )
+        print(
+            json.dumps(
+                {
+                    "protocolVersion": init.protocol_version,
+                    "serverName": init.server_info.name,
+                    "tools": sorted(tool.name for tool in tools.tools),
+                    "calls": calls,
+                }
+            )
+        )
+    except BaseException as error:  # noqa: BLE001 - report any refusal as data
+        print(json.dumps({"error": describe(error)}))
+
+
+anyio.run(main)
