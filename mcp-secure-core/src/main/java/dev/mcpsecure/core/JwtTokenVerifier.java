@@ -100,6 +100,8 @@ public final class JwtTokenVerifier implements TokenVerifier {
     private final Clock clock;
     private final JWKSource<SecurityContext> keys;
     private final Map<String, VerifiedToken> verified = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong fullVerifications =
+            new java.util.concurrent.atomic.AtomicLong();
 
     private JwtTokenVerifier(Builder builder) {
         this.issuer = builder.issuer;
@@ -130,6 +132,14 @@ public final class JwtTokenVerifier implements TokenVerifier {
                 .build();
     }
 
+    /**
+     * How many tokens went through the full check (parse, key lookup, signature, claims): the
+     * verified-token cache's misses. For metrics and tests.
+     */
+    public long fullVerifications() {
+        return fullVerifications.get();
+    }
+
     /** The resource URI accepted tokens must name in {@code aud}. */
     public String resource() {
         return resource;
@@ -158,6 +168,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
     }
 
     private VerifiedToken check(String text, Instant now) {
+        fullVerifications.incrementAndGet();
         SignedJWT jwt;
         JWTClaimsSet claims;
         try {
