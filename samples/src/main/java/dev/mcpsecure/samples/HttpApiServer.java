@@ -6,19 +6,40 @@ import static dev.mcpsecure.samples.SampleTools.text;
 import static dev.mcpsecure.samples.SampleTools.tool;
 
 import dev.mcpsecure.api.RiskClass;
+import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.core.EgressHttpClient;
 import dev.mcpsecure.core.EgressRequest;
 import dev.mcpsecure.core.EgressResponse;
+import dev.mcpsecure.core.LocalTokenIssuer;
 import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.core.SecureStdioServer;
 import dev.mcpsecure.http.SecureHttpLauncher;
+import dev.mcpsecure.vault.VaultCredentials;
+import dev.mcpsecure.vault.VaultLogin;
+import dev.mcpsecure.vault.VaultSettings;
+import dev.mcpsecure.vault.VaultTokenSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
- * An MCP server over stdio whose one tool fetches JSON through {@link EgressHttpClient}, under
+ * An MCP server whose one tool fetches JSON through {@link EgressHttpClient}, under
  * {@code samples/policies/http-api.yaml}: only {@code GET http://127.0.0.1:8089/v1/...} (the
- * {@link SampleApi}, allowed on loopback explicitly); every other URL, address, scheme or
- * redirect is refused with its reason code.
+ * {@link SampleApi}, allowed on loopback explicitly), with a token for the API's audience
+ * ({@value SampleApi#AUDIENCE}); every other URL, address, scheme, redirect or audience is refused
+ * with its reason code.
+ *
+ * <p>Tokens come from Vault/OpenBao when {@code VAULT_ADDR} (or {@code BAO_ADDR}) and the AppRole
+ * files {@code MCP_SECURE_VAULT_ROLE_ID_FILE} and {@code MCP_SECURE_VAULT_SECRET_ID_FILE} are set
+ * (the role {@code weather-reader} must mint for {@value SampleApi#AUDIENCE}); otherwise from the
+ * embedded {@link LocalTokenIssuer}, whose public keys it writes to {@code SAMPLE_JWKS_FILE} when
+ * that is set, so the {@link SampleApi} can verify them. It says which on stderr.
  *
  * <pre>
  * java -cp samples/target/mcp-secure-samples.jar dev.mcpsecure.samples.SampleApi &amp;
@@ -39,26 +60,30 @@ public final class HttpApiServer {
      * until stopped ({@link SecureHttpLauncher}); see those for arguments and exit codes.
      */
     public static void main(String[] args) {
-        boolean http = java.util.Arrays.asList(args).contains("--port");
+        boolean http = Arrays.asList(args).contains("--port");
         System.exit(
                 http
                         ? SecureHttpLauncher.run(args, HttpApiServer::register)
                         : SecureStdioServer.run(args, HttpApiServer::register));
     }
 
-    /** Adds fetch_json. */
+    /** Chooses the token source and adds fetch_json. */
     static void register(SecureMcpServer.Builder server) {
+        tokenSource(server, System.getenv());
         EgressHttpClient http = server.egress();
         server.tool(
                 tool(
                         "fetch_json",
                         "Fetches a JSON document from the weather API, such as"
-                                + " http://127.0.0.1:8089/v1/weather?city=Oslo.",
+                                + " http://127.0.0.1:8089/v1/weather?city=Oslo, with a token for the API's audience"
+                                + " (or the audience given; empty for none).",
                         List.of("url"),
-                        List.of(),
+                        List.of("audience"),
                         request -> {
+                            String audience = argument(request, "audience", SampleApi.AUDIENCE);
+                            EgressHttpClient client = audience.isEmpty() ? http : http.withTokenFor(audience);
                             EgressResponse response =
-                                    http.send(EgressRequest.builder("GET", argument(request, "url", null))
+                                    client.send(EgressRequest.builder("GET", argument(request, "url", null))
                                             .header("Accept", "application/json")
                                             .build());
                             return response.status() / 100 == 2
@@ -66,5 +91,39 @@ public final class HttpApiServer {
                                     : error("the API answered " + response.status());
                         }),
                 RiskClass.NETWORK);
+    }
+
+    private static void tokenSource(SecureMcpServer.Builder server, Map<String, String> env) {
+        SecurityPolicy policy = server.policy();
+        Optional<VaultSettings> vault = VaultSettings.fromEnvironment(env);
+        String roleId = env.get("MCP_SECURE_VAULT_ROLE_ID_FILE");
+        String secretId = env.get("MCP_SECURE_VAULT_SECRET_ID_FILE");
+        if (vault.isPresent() && roleId != null && secretId != null) {
+            VaultLogin login = VaultLogin.open(
+                    vault.get(), policy.server(), VaultCredentials.appRole(Path.of(roleId), Path.of(secretId)));
+            Runtime.getRuntime().addShutdownHook(new Thread(login::close, "vault-logout"));
+            server.tokenSource(VaultTokenSource.create(login, policy));
+            System.err.println(
+                    "tokens: minted by Vault/OpenBao at " + vault.get().address());
+            return;
+        }
+        LocalTokenIssuer issuer = LocalTokenIssuer.create(policy);
+        server.tokenSource(issuer);
+        String jwksFile = env.get("SAMPLE_JWKS_FILE");
+        if (jwksFile != null && !jwksFile.isBlank()) {
+            writeAtomically(Path.of(jwksFile), issuer.jwksJson());
+        }
+        System.err.println("tokens: minted by the embedded LocalTokenIssuer (" + issuer.issuer()
+                + "), since no VAULT_ADDR/BAO_ADDR with AppRole files is set");
+    }
+
+    private static void writeAtomically(Path file, String content) {
+        try {
+            Path temporary = Files.createTempFile(file.toAbsolutePath().getParent(), ".jwks-", ".tmp");
+            Files.writeString(temporary, content);
+            Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the issuer's public keys to " + file, e);
+        }
     }
 }

@@ -1,0 +1,91 @@
+package dev.mcpsecure.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mcpsecure.testkit.OpenBaoServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's demo, run as a process from the packaged jar exactly as a newcomer runs it: every
+ * row of the table comes out as expected and it exits 0 — with the embedded token issuer, and with
+ * a real OpenBao when {@code BAO_ADDR} and AppRole files are set.
+ */
+class DemoIT {
+
+    @RegisterExtension
+    static final OpenBaoServer bao = new OpenBaoServer();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void everyExpectationHoldsWithTheEmbeddedIssuer() throws Exception {
+        String output = runDemo(Map.of());
+
+        assertThat(output).contains("tokens: minted by the embedded LocalTokenIssuer");
+        assertTable(output);
+    }
+
+    @Test
+    void withBaoAddrAndAppRoleFilesTheTokensComeFromOpenBao() throws Exception {
+        bao.identityTokenRole("mcp", "weather-reader", SampleApi.AUDIENCE, Duration.ofMinutes(2));
+        bao.policy("http-api", "path \"identity/oidc/token/weather-reader\" { capabilities = [\"read\"] }");
+        OpenBaoServer.AppRole role =
+                bao.appRole("mcp-secure-http-api", List.of("http-api"), Duration.ofMinutes(10), Duration.ofHours(1));
+        Path roleId = tmp.resolve("role_id");
+        Path secretId = tmp.resolve("secret_id");
+        Files.writeString(roleId, role.roleId());
+        Files.writeString(secretId, role.secretId());
+
+        String output = runDemo(Map.of(
+                "BAO_ADDR", bao.address(),
+                "MCP_SECURE_VAULT_ROLE_ID_FILE", roleId.toString(),
+                "MCP_SECURE_VAULT_SECRET_ID_FILE", secretId.toString()));
+
+        assertThat(output).contains("tokens: minted by Vault/OpenBao at " + bao.address());
+        assertTable(output);
+        assertThat(output).doesNotContain(role.secretId());
+    }
+
+    private static void assertTable(String output) {
+        assertThat(output).contains("all 13 expectations held");
+        assertThat(output.lines().filter(line -> line.startsWith("ok ")).count())
+                .isEqualTo(13);
+        assertThat(output.lines()).noneMatch(line -> line.startsWith("FAIL"));
+        assertThat(output)
+                .contains("PATH_SYMLINK_ESCAPE", "ARGUMENT_NOT_ALLOWED", "EGRESS_ADDRESS_BLOCKED")
+                .contains("TOKEN_AUDIENCE_MISMATCH", "CONFIRMATION_UNAVAILABLE", "secret [REDACTED]")
+                .contains("audit lines");
+    }
+
+    private String runDemo(Map<String, String> env) throws IOException, InterruptedException {
+        List<String> command = PythonDriver.command("dev.mcpsecure.samples.Demo");
+        Path log = tmp.resolve("demo-" + System.nanoTime() + ".out");
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().remove("VAULT_ADDR");
+        builder.environment().remove("BAO_ADDR");
+        builder.environment().putAll(env);
+        Process demo = builder.start();
+        boolean finished = demo.waitFor(2, TimeUnit.MINUTES);
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        if (!finished) {
+            demo.destroyForcibly();
+        }
+        assertThat(finished)
+                .as("the demo finishes within 2 minutes:\n%s", output)
+                .isTrue();
+        assertThat(demo.exitValue()).as("the demo's exit code:\n%s", output).isZero();
+        return output;
+    }
+}
