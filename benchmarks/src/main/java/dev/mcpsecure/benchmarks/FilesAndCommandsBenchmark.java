@@ -88,6 +88,7 @@ public class FilesAndCommandsBenchmark {
     }
 
     @Benchmark
+    @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public Object commandDecisionOnly() {
         return commands.authorize("true", List.of(), Map.of(), null);

@@ -6,6 +6,7 @@ import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.ToolCall;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.core.SecureMcpServer;
+import dev.mcpsecure.core.Slf4jAuditSink;
 import dev.mcpsecure.core.internal.pipeline.PolicyToolGuard;
 import dev.mcpsecure.testkit.InMemoryTransport;
 import io.modelcontextprotocol.client.McpClient;
@@ -33,8 +34,10 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * B1: the same trivial tool called through the bare SDK server and through SecureMcpServer
- * (every step of the pipeline on, audit to a sink that drops events), each over its own in-memory
- * transport with a JSON round trip per message; and the decision path alone.
+ * (every step of the pipeline on), each over its own in-memory transport with a JSON round trip
+ * per message: audit to a sink that drops events, and audit through the real
+ * {@link Slf4jAuditSink} with Logback's AsyncAppender writing a file ({@code logback.xml}); and the
+ * decision path alone. Average time and, in sample mode, p50/p99.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -46,8 +49,10 @@ public class ToolCallBenchmark {
 
     private McpSyncServer bareServer;
     private McpSyncServer securedServer;
+    private McpSyncServer loggedServer;
     private McpSyncClient bare;
     private McpSyncClient secured;
+    private McpSyncClient logged;
     private PolicyToolGuard guard;
     private ToolCall call;
 
@@ -93,6 +98,13 @@ public class ToolCallBenchmark {
                 .buildSync(securedTransport.serverProvider());
         secured = connect(securedTransport);
 
+        InMemoryTransport loggedTransport = InMemoryTransport.create();
+        loggedServer = SecureMcpServer.builder(policy)
+                .auditSink(new Slf4jAuditSink())
+                .tool(echo())
+                .buildSync(loggedTransport.serverProvider());
+        logged = connect(loggedTransport);
+
         guard = new PolicyToolGuard(policy, System::nanoTime);
         call = new ToolCall("echo", Set.of(RiskClass.READ_ONLY), Optional.empty(), "session", 16);
     }
@@ -101,21 +113,32 @@ public class ToolCallBenchmark {
     public void stop() {
         bare.close();
         secured.close();
+        logged.close();
         bareServer.close();
         securedServer.close();
+        loggedServer.close();
     }
 
     @Benchmark
+    @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
     public CallToolResult bareSdkCall() {
         return bare.callTool(REQUEST);
     }
 
     @Benchmark
+    @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
     public CallToolResult securedCall() {
         return secured.callTool(REQUEST);
     }
 
     @Benchmark
+    @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
+    public CallToolResult securedCallAuditSlf4jAsync() {
+        return logged.callTool(REQUEST);
+    }
+
+    @Benchmark
+    @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public Object decisionPathOnly() {
         return guard.checkCall(call);

@@ -99,7 +99,9 @@ public final class JwtTokenVerifier implements TokenVerifier {
     private final int cacheSize;
     private final Clock clock;
     private final JWKSource<SecurityContext> keys;
-    private final Map<String, VerifiedToken> verified = new ConcurrentHashMap<>();
+    /** Verified tokens by the SHA-256 of the token (the token itself is never kept). */
+    private final Map<java.nio.ByteBuffer, VerifiedToken> verified = new ConcurrentHashMap<>();
+
     private final java.util.concurrent.atomic.AtomicLong fullVerifications =
             new java.util.concurrent.atomic.AtomicLong();
 
@@ -154,7 +156,10 @@ public final class JwtTokenVerifier implements TokenVerifier {
             throw invalid("the token is longer than " + maxTokenBytes + " bytes");
         }
         Instant now = clock.instant();
-        String digest = sha256(bearerToken);
+        if (cacheSize == 0) {
+            return check(bearerToken, now);
+        }
+        java.nio.ByteBuffer digest = sha256(bearerToken);
         VerifiedToken known = verified.get(digest);
         if (known != null) {
             if (now.isBefore(known.expiresAt().plus(skew))) {
@@ -331,7 +336,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
         return scopes;
     }
 
-    private void remember(String digest, VerifiedToken token, Instant now) {
+    private void remember(java.nio.ByteBuffer digest, VerifiedToken token, Instant now) {
         if (verified.size() >= cacheSize) {
             verified.values().removeIf(t -> !now.isBefore(t.expiresAt()));
             if (verified.size() >= cacheSize) {
@@ -341,10 +346,10 @@ public final class JwtTokenVerifier implements TokenVerifier {
         verified.put(digest, token);
     }
 
-    private static String sha256(String token) {
+    private static java.nio.ByteBuffer sha256(String token) {
         try {
-            return HexFormat.of()
-                    .formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+            return java.nio.ByteBuffer.wrap(
+                    MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
