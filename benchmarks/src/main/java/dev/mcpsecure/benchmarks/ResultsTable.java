@@ -17,7 +17,8 @@ import tools.jackson.databind.json.JsonMapper;
  * and {@code <!-- results:end -->}) from a JMH JSON result file: every figure with its unguarded
  * twin, the ratio, the target and whether it was met. {@code run-all.sh} calls it.
  *
- * <p>Usage: {@code ResultsTable <results.json> <README.md> <command that produced the results>}
+ * <p>Usage: {@code ResultsTable <README.md> <commands that produced the results> <results.json>...};
+ * a later file's figure replaces an earlier one's for the same benchmark and mode.
  */
 public final class ResultsTable {
 
@@ -30,31 +31,38 @@ public final class ResultsTable {
     private ResultsTable() {}
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 3) {
-            System.err.println("usage: ResultsTable <results.json> <README.md> <command>");
+        if (args.length < 3) {
+            System.err.println("usage: ResultsTable <README.md> <commands> <results.json>...");
             System.exit(64);
         }
-        Map<String, Figure> figures = read(Path.of(args[0]));
-        Path readme = Path.of(args[1]);
+        List<Path> files = new ArrayList<>();
+        for (int i = 2; i < args.length; i++) {
+            files.add(Path.of(args[i]));
+        }
+        Map<String, Figure> figures = read(files);
+        Path readme = Path.of(args[0]);
         String text = Files.readString(readme);
         int start = text.indexOf(START);
         int end = text.indexOf(END);
         if (start < 0 || end < start) {
             throw new IllegalStateException(readme + " has no " + START + " … " + END + " section to rewrite");
         }
-        String table = table(figures, args[2]);
+        String table = table(figures, args[1]);
         Files.writeString(readme, text.substring(0, start + START.length()) + "\n" + table + text.substring(end));
         System.err.println("rewrote the results table in " + readme);
     }
 
-    static Map<String, Figure> read(Path json) throws IOException {
-        JsonNode root = JsonMapper.builder().build().readTree(Files.readString(json));
+    static Map<String, Figure> read(List<Path> files) throws IOException {
         Map<String, Double> mean = new LinkedHashMap<>();
         Map<String, Double> error = new LinkedHashMap<>();
         Map<String, Double> p50 = new LinkedHashMap<>();
         Map<String, Double> p99 = new LinkedHashMap<>();
         Map<String, Double> alloc = new LinkedHashMap<>();
-        for (JsonNode run : root) {
+        List<JsonNode> runs = new ArrayList<>();
+        for (Path file : files) {
+            JsonMapper.builder().build().readTree(Files.readString(file)).forEach(runs::add);
+        }
+        for (JsonNode run : runs) {
             String name = run.path("benchmark").asString();
             name = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
             JsonNode metric = run.path("primaryMetric");
@@ -176,9 +184,12 @@ public final class ResultsTable {
         }
         double ratio = g.meanNs() / t.meanNs();
         boolean hasTarget = !Double.isNaN(target);
+        String p50Ratio = g.p50Ns() != null && t.p50Ns() != null
+                ? String.format(Locale.ROOT, " (p50: %.2f)", g.p50Ns() / t.p50Ns())
+                : "";
         rows.add("| " + label + " (`" + guarded + "` / `" + twin + "`) | " + time(g) + " | " + time(t) + " | "
-                + String.format(Locale.ROOT, "%.2f", ratio) + " | " + percentiles(g) + " | " + alloc(g) + " vs "
-                + alloc(t)
+                + String.format(Locale.ROOT, "%.2f", ratio) + p50Ratio + " | " + percentiles(g) + " vs "
+                + percentiles(t) + " | " + alloc(g) + " vs " + alloc(t)
                 + " | " + (hasTarget ? "≤ " + target : "–") + " | "
                 + (hasTarget ? (ratio <= target ? "yes" : "**no**") : "–") + " |");
     }
