@@ -134,9 +134,9 @@ public final class SecureExec {
         process.getOutputStream().close();
         long cap = run.policy().maxOutputBytes();
         CompletableFuture<Captured> stdout =
-                CompletableFuture.supplyAsync(() -> capture(process.getInputStream(), cap));
+                CompletableFuture.supplyAsync(() -> capture(process.getInputStream(), cap), STREAM_READERS);
         CompletableFuture<Captured> stderr =
-                CompletableFuture.supplyAsync(() -> capture(process.getErrorStream(), cap));
+                CompletableFuture.supplyAsync(() -> capture(process.getErrorStream(), cap), STREAM_READERS);
         Duration timeout = run.policy().timeout();
         boolean finished;
         try {

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -464,6 +465,29 @@ class SecureExecTest {
         assertThat(marker)
                 .as(row.why() + ": nothing the arguments named was executed")
                 .doesNotExist();
+    }
+
+    @Test
+    void outputIsReadOnTheDedicatedReaderThreadsNotOnePerCallOrTheCommonPool() throws Exception {
+        SecureExec exec = SecureExec.of(policy.build());
+        Set<String> before = threadNames();
+        for (int i = 0; i < 5; i++) {
+            exec.run("env", List.of());
+        }
+        Set<String> created = threadNames();
+        created.removeAll(before);
+        created.removeIf(name -> name.startsWith("process reaper")); // the JDK's own, reused
+        assertThat(threadNames()).anyMatch(name -> name.startsWith("mcp-secure-exec-output"));
+        assertThat(created)
+                .as("threads created by five runs")
+                .allMatch(name -> name.startsWith("mcp-secure-exec-output"))
+                .hasSizeLessThanOrEqualTo(2 + 2);
+    }
+
+    private static Set<String> threadNames() {
+        Set<String> names = new java.util.HashSet<>();
+        Thread.getAllStackTraces().keySet().forEach(thread -> names.add(thread.getName()));
+        return names;
     }
 
     @Test
