@@ -70,6 +70,8 @@ public final class ResultsTable {
             JsonNode gc = run.path("secondaryMetrics").path("gc.alloc.rate.norm");
             if (!gc.isMissingNode()) {
                 alloc.put(name, gc.path("score").asDouble());
+            } else {
+                alloc.remove(name); // a later run without -prof gc: no figure from an earlier, different run
             }
             if (run.path("mode").asString().equals("sample")) {
                 p50.put(name, metric.path("scorePercentiles").path("50.0").asDouble() * toNs);
