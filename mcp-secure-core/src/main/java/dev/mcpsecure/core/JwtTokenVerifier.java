@@ -194,12 +194,13 @@ public final class JwtTokenVerifier implements TokenVerifier {
             throw invalid("the token names its own key source (jku, x5u, jwk or x5c), which is never trusted");
         }
         if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
-            throw invalid("the token has critical header parameters " + header.getCriticalParams());
+            throw invalid(
+                    "the token has critical header parameters " + clip(String.valueOf(header.getCriticalParams())));
         }
         if (header.getType() != null
                 && TYPES.stream().noneMatch(t -> t.getType()
                         .equalsIgnoreCase(header.getType().getType()))) {
-            throw invalid("the token's typ is " + header.getType() + ", not JWT or at+jwt");
+            throw invalid("the token's typ is " + clip(String.valueOf(header.getType())) + ", not JWT or at+jwt");
         }
         JWK key = key(header);
         if (!signatureVerifies(jwt, key)) {
@@ -275,8 +276,8 @@ public final class JwtTokenVerifier implements TokenVerifier {
             throw invalid("the token's issuer is " + quote(claims.getIssuer()) + ", not " + issuer);
         }
         if (claims.getAudience() == null || !claims.getAudience().contains(resource)) {
-            throw invalid(
-                    "the token's audience " + claims.getAudience() + " does not include this server, " + resource);
+            throw invalid("the token's audience " + clip(String.valueOf(claims.getAudience()))
+                    + " does not include this server, " + resource);
         }
         if (claims.getSubject() == null || claims.getSubject().isBlank()) {
             throw invalid("the token has no sub");
@@ -356,7 +357,20 @@ public final class JwtTokenVerifier implements TokenVerifier {
     }
 
     private static String quote(String value) {
-        return value == null ? "absent" : "'" + value + "'";
+        return value == null ? "absent" : "'" + clip(value) + "'";
+    }
+
+    /**
+     * A value taken from the token, fit for messages, audit lines and headers: at most 100
+     * characters, printable ASCII only (anything else becomes '?').
+     */
+    private static String clip(String value) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < value.length() && out.length() < 100; i++) {
+            char c = value.charAt(i);
+            out.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return value.length() > 100 ? out + "..." : out.toString();
     }
 
     private static PolicyViolationException invalid(String detail) {

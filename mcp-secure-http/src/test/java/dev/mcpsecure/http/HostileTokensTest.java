@@ -131,6 +131,11 @@ class HostileTokensTest {
                         "does not fit"),
                 row("a wrong issuer", rs256(c -> c.issuer("https://evil.test")), ReasonCode.TOKEN_INVALID, "issuer"),
                 row(
+                        "an issuer carrying CR LF and a header (header injection)",
+                        rs256(c -> c.issuer("https://evil.test\r\nX-Injected: 1")),
+                        ReasonCode.TOKEN_INVALID,
+                        "issuer"),
+                row(
                         "the issuer with a trailing slash",
                         rs256(c -> c.issuer(Tokens.ISSUER + "/")),
                         ReasonCode.TOKEN_INVALID,
@@ -197,6 +202,8 @@ class HostileTokensTest {
         assertThat(challenge)
                 .startsWith("Bearer ")
                 .contains("resource_metadata=\"https://mcp.test/.well-known/oauth-protected-resource/mcp\"");
+        assertThat(challenge).matches("[\\x20-\\x7e]+").hasSizeLessThan(600);
+        assertThat(answer.header("x-injected")).isNull();
         if (reason == ReasonCode.TOKEN_INVALID) {
             assertThat(challenge).contains("error=\"invalid_token\"");
         } else {

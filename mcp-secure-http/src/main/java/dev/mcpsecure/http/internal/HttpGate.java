@@ -241,8 +241,8 @@ public final class HttpGate implements Filter {
         String metadataPart = "resource_metadata=\"" + settings.metadataUrl() + "\"";
         return decision.reason() == ReasonCode.TOKEN_MISSING
                 ? "Bearer " + metadataPart
-                : "Bearer error=\"invalid_token\", error_description=\""
-                        + decision.detail().replace('"', '\'') + "\", " + metadataPart;
+                : "Bearer error=\"invalid_token\", error_description=\"" + headerSafe(decision.detail()) + "\", "
+                        + metadataPart;
     }
 
     private void refuse(
@@ -303,6 +303,16 @@ public final class HttpGate implements Filter {
     private static byte[] readCapped(InputStream in, long max) throws IOException {
         byte[] limited = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
         return limited.length > max ? null : limited;
+    }
+
+    /** A header parameter value: printable ASCII without quotes or backslashes, at most 200 characters. */
+    static String headerSafe(String text) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < text.length() && out.length() < 200; i++) {
+            char c = text.charAt(i);
+            out.append(c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? c : '\'');
+        }
+        return out.toString();
     }
 
     /** Control characters and length tamed for messages. */
