@@ -9,6 +9,7 @@ import json
 import sys
 
 import anyio
+from drive_common import call_all, print_report
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
@@ -30,27 +31,8 @@ async def main() -> None:
                 async with ClientSession(read, write) as session:
                     init = await session.initialize()
                     tools = await session.list_tools()
-                    calls = []
-                    for call in plan["calls"]:
-                        result = await session.call_tool(call["tool"], call.get("arguments", {}))
-                        calls.append(
-                            {
-                                "tool": call["tool"],
-                                "isError": bool(result.is_error),
-                                "text": [c.text for c in result.content if c.type == "text"],
-                                "meta": result.meta or {},
-                            }
-                        )
-        print(
-            json.dumps(
-                {
-                    "protocolVersion": init.protocol_version,
-                    "serverName": init.server_info.name,
-                    "tools": sorted(tool.name for tool in tools.tools),
-                    "calls": calls,
-                }
-            )
-        )
+                    calls = await call_all(session, plan["calls"])
+        print_report(init, tools, calls)
     except BaseException as error:  # noqa: BLE001 - report any refusal as data
         print(json.dumps({"error": describe(error)}))
 

@@ -10,6 +10,7 @@ import json
 import sys
 
 import anyio
+from drive_common import call_all, print_report
 from mcp import ClientSession, types
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -26,27 +27,8 @@ async def main() -> None:
         async with ClientSession(read, write, elicitation_callback=None if answer == "none" else elicit) as session:
             init = await session.initialize()
             tools = await session.list_tools()
-            calls = []
-            for call in plan["calls"]:
-                result = await session.call_tool(call["tool"], call.get("arguments", {}))
-                calls.append(
-                    {
-                        "tool": call["tool"],
-                        "isError": bool(result.is_error),
-                        "text": [c.text for c in result.content if c.type == "text"],
-                        "meta": result.meta or {},
-                    }
-                )
-    print(
-        json.dumps(
-            {
-                "protocolVersion": init.protocol_version,
-                "serverName": init.server_info.name,
-                "tools": sorted(tool.name for tool in tools.tools),
-                "calls": calls,
-            }
-        )
-    )
+            calls = await call_all(session, plan["calls"])
+    print_report(init, tools, calls)
 
 
 anyio.run(main)

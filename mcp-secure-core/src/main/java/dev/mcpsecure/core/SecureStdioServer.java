@@ -1,6 +1,5 @@
 package dev.mcpsecure.core;
 
-import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.SecurityPolicy;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.server.McpSyncServer;
@@ -81,12 +80,7 @@ public final class SecureStdioServer {
         SecurityPolicy policy = loaded.policy();
         SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
         tools.accept(builder);
-        Preflight.Report preflight = Preflight.run(policy, runtime);
-        err.print(preflight.table());
-        err.flush();
-        builder.effectiveAuditSink().record(preflight.auditEvent());
-        if (preflight.failed() && policy.preflight().mode() == PreflightPolicy.Mode.ENFORCE) {
-            err.println("the server did not start: preflight failed and the policy's preflight mode is enforce");
+        if (!Preflight.atStart(policy, runtime, builder.effectiveAuditSink(), err)) {
             return EXIT_PREFLIGHT_FAILED;
         }
         CountDownLatch stdinClosed = new CountDownLatch(1);

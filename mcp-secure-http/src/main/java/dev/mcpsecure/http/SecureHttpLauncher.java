@@ -1,6 +1,5 @@
 package dev.mcpsecure.http;
 
-import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.core.PolicyLoader;
 import dev.mcpsecure.core.Preflight;
@@ -68,11 +67,7 @@ public final class SecureHttpLauncher {
         SecurityPolicy policy = loaded.policy();
         SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
         tools.accept(builder);
-        Preflight.Report preflight = Preflight.run(policy, Preflight.Runtime.current());
-        err.print(preflight.table());
-        builder.effectiveAuditSink().record(preflight.auditEvent());
-        if (preflight.failed() && policy.preflight().mode() == PreflightPolicy.Mode.ENFORCE) {
-            err.println("the server did not start: preflight failed and the policy's preflight mode is enforce");
+        if (!Preflight.atStart(policy, Preflight.Runtime.current(), builder.effectiveAuditSink(), err)) {
             return EXIT_PREFLIGHT_FAILED;
         }
         SecureHttpServer server;
