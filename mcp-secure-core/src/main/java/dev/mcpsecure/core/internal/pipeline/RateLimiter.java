@@ -26,8 +26,10 @@ final class RateLimiter {
         if (perSession.size() >= MAX_TRACKED_SESSIONS) {
             perSession.values().removeIf(bucket -> bucket.full(now));
         }
-        return perSession
-                .computeIfAbsent(sessionId, id -> new TokenBucket(limit, now))
-                .tryTake(now);
+        TokenBucket bucket = perSession.get(sessionId); // no capturing lambda on the common path
+        if (bucket == null) {
+            bucket = perSession.computeIfAbsent(sessionId, id -> new TokenBucket(limit, now));
+        }
+        return bucket.tryTake(now);
     }
 }
