@@ -25,6 +25,11 @@ final class McpHttp {
             return response.headers().firstValue(name).orElse(null);
         }
 
+        /** The text of the first content item of a JSON-RPC result. */
+        String firstText() {
+            return json().path("result").path("content").get(0).path("text").asString();
+        }
+
         /** The JSON body, or the first {@code data:} event of an SSE body. */
         JsonNode json() {
             String body = response.body();

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -346,9 +345,5 @@ public final class Demo {
         if (process.waitFor() != 0) {
             throw new IOException("git " + String.join(" ", args) + " failed: " + output);
         }
-    }
-
-    static Optional<Row> row(List<Row> rows, String call) {
-        return rows.stream().filter(row -> row.call().equals(call)).findFirst();
     }
 }

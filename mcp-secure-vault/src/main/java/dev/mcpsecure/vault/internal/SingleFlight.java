@@ -60,11 +60,6 @@ public final class SingleFlight<V> {
         return created;
     }
 
-    /** Whether a fetch for {@code key} is running now. */
-    public boolean running(String key) {
-        return running.containsKey(key);
-    }
-
     /**
      * Waits at most {@code timeout} for {@code flight}.
      *
