@@ -154,26 +154,6 @@ public final class Preflight {
         }
     }
 
-    /**
-     * The check as the launchers run it at start: runs it on {@code runtime}, prints the table to
-     * {@code err} and records its audit event to {@code sink}.
-     *
-     * @return whether the server may start: {@code false} only when a check failed and the
-     *     policy's preflight mode is enforce (then the reason is printed too)
-     */
-    public static boolean atStart(
-            SecurityPolicy policy, Runtime runtime, dev.mcpsecure.api.AuditSink sink, java.io.PrintStream err) {
-        Report report = run(policy, runtime);
-        err.print(report.table());
-        err.flush();
-        sink.record(report.auditEvent());
-        if (report.failed() && policy.preflight().mode() == dev.mcpsecure.api.PreflightPolicy.Mode.ENFORCE) {
-            err.println("the server did not start: preflight failed and the policy's preflight mode is enforce");
-            return false;
-        }
-        return true;
-    }
-
     /** Runs every check of {@code runtime} for a server enforcing {@code policy}. */
     public static Report run(SecurityPolicy policy, Runtime runtime) {
         List<Check> checks = new ArrayList<>();

@@ -1,6 +1,5 @@
 package dev.mcpsecure.core;
 
-import dev.mcpsecure.api.SecurityPolicy;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
@@ -44,7 +43,7 @@ public final class SecureStdioServer {
     /** The policy file cannot be read. */
     public static final int EXIT_NO_INPUT = PolicyLoader.EXIT_NO_INPUT;
     /** The preflight check failed and the policy's preflight mode is {@code enforce}. */
-    public static final int EXIT_PREFLIGHT_FAILED = 78;
+    public static final int EXIT_PREFLIGHT_FAILED = ServerStart.EXIT_PREFLIGHT_FAILED;
 
     private SecureStdioServer() {}
 
@@ -72,17 +71,11 @@ public final class SecureStdioServer {
             err.println("usage: <server> --policy <policy.yaml>   (or set " + POLICY_ENV + ")");
             return EXIT_USAGE;
         }
-        PolicyLoader.CommandLineLoad loaded = PolicyLoader.loadForCommandLine(Path.of(policyFile), err);
-        if (!loaded.loaded()) {
-            err.println("the server did not start");
-            return loaded.exitCode();
+        ServerStart start = ServerStart.prepare(Path.of(policyFile), runtime, err, tools);
+        if (!start.ready()) {
+            return start.exitCode();
         }
-        SecurityPolicy policy = loaded.policy();
-        SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
-        tools.accept(builder);
-        if (!Preflight.atStart(policy, runtime, builder.effectiveAuditSink(), err)) {
-            return EXIT_PREFLIGHT_FAILED;
-        }
+        SecureMcpServer.Builder builder = start.builder();
         CountDownLatch stdinClosed = new CountDownLatch(1);
         McpSyncServer server = builder.buildSync(
                 new StdioServerTransportProvider(McpJsonDefaults.getMapper(), new EndSignalling(in, stdinClosed), out));

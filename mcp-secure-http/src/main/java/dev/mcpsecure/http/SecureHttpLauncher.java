@@ -4,6 +4,7 @@ import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.core.PolicyLoader;
 import dev.mcpsecure.core.Preflight;
 import dev.mcpsecure.core.SecureMcpServer;
+import dev.mcpsecure.core.ServerStart;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -31,7 +32,7 @@ public final class SecureHttpLauncher {
     /** The policy file is invalid. */
     public static final int EXIT_INVALID_POLICY = PolicyLoader.EXIT_INVALID_POLICY;
     /** Preflight failed in enforce mode, or the address could not be bound. */
-    public static final int EXIT_PREFLIGHT_FAILED = 78;
+    public static final int EXIT_PREFLIGHT_FAILED = ServerStart.EXIT_PREFLIGHT_FAILED;
 
     private SecureHttpLauncher() {}
 
@@ -59,17 +60,12 @@ public final class SecureHttpLauncher {
                     "usage: <server> --policy <policy.yaml> [--port <0-65535>]   (default port " + DEFAULT_PORT + ")");
             return EXIT_USAGE;
         }
-        PolicyLoader.CommandLineLoad loaded = PolicyLoader.loadForCommandLine(Path.of(policyFile), err);
-        if (!loaded.loaded()) {
-            err.println("the server did not start");
-            return loaded.exitCode();
+        ServerStart start = ServerStart.prepare(Path.of(policyFile), Preflight.Runtime.current(), err, tools);
+        if (!start.ready()) {
+            return start.exitCode();
         }
-        SecurityPolicy policy = loaded.policy();
-        SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
-        tools.accept(builder);
-        if (!Preflight.atStart(policy, Preflight.Runtime.current(), builder.effectiveAuditSink(), err)) {
-            return EXIT_PREFLIGHT_FAILED;
-        }
+        SecurityPolicy policy = start.policy();
+        SecureMcpServer.Builder builder = start.builder();
         SecureHttpServer server;
         try {
             server = SecureHttpServer.builder(builder, policy).port(port).start();

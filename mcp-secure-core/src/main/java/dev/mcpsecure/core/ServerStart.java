@@ -1,0 +1,53 @@
+package dev.mcpsecure.core;
+
+import dev.mcpsecure.api.PreflightPolicy;
+import dev.mcpsecure.api.SecurityPolicy;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+
+/**
+ * What every launcher does before it picks a transport: load the policy file (every problem to
+ * {@code err}), build a {@link SecureMcpServer.Builder} with the app's tools, and run the
+ * {@link Preflight} check (its table to {@code err}, its audit event to the server's sink). The
+ * stdio launcher ({@link SecureStdioServer}) and the HTTP one ({@code SecureHttpLauncher}) share it.
+ *
+ * @param policy the loaded policy, or {@code null} when the start failed
+ * @param builder the builder with the app's tools, or {@code null} when the start failed
+ * @param exitCode 0 when the server may start; otherwise the process's exit code
+ */
+public record ServerStart(SecurityPolicy policy, SecureMcpServer.Builder builder, int exitCode) {
+
+    /** Preflight failed in enforce mode. */
+    public static final int EXIT_PREFLIGHT_FAILED = 78;
+
+    /** Whether the server may start. */
+    public boolean ready() {
+        return exitCode == 0;
+    }
+
+    /**
+     * Loads {@code policyFile}, adds the app's {@code tools}, runs the preflight check on
+     * {@code runtime}; says on {@code err} why the server did not start, if it did not.
+     */
+    public static ServerStart prepare(
+            Path policyFile, Preflight.Runtime runtime, PrintStream err, Consumer<SecureMcpServer.Builder> tools) {
+        PolicyLoader.CommandLineLoad loaded = PolicyLoader.loadForCommandLine(policyFile, err);
+        if (!loaded.loaded()) {
+            err.println("the server did not start");
+            return new ServerStart(null, null, loaded.exitCode());
+        }
+        SecurityPolicy policy = loaded.policy();
+        SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
+        tools.accept(builder);
+        Preflight.Report report = Preflight.run(policy, runtime);
+        err.print(report.table());
+        err.flush();
+        builder.effectiveAuditSink().record(report.auditEvent());
+        if (report.failed() && policy.preflight().mode() == PreflightPolicy.Mode.ENFORCE) {
+            err.println("the server did not start: preflight failed and the policy's preflight mode is enforce");
+            return new ServerStart(policy, builder, EXIT_PREFLIGHT_FAILED);
+        }
+        return new ServerStart(policy, builder, 0);
+    }
+}
