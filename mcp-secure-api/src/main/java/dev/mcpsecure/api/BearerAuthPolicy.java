@@ -91,14 +91,9 @@ public record BearerAuthPolicy(
         if (uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
             return Checks.quote(url) + " must not carry a fragment or user info";
         }
-        if (scheme.equals("http") && !isLoopbackHost(uri.getHost())) {
+        if (scheme.equals("http") && !Cidr.isLoopbackHost(uri.getHost())) {
             return Checks.quote(url) + " uses plain http to a host that is not loopback; use https";
         }
         return null;
-    }
-
-    private static boolean isLoopbackHost(String host) {
-        String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        return IpLiterals.isLoopback(bare);
     }
 }

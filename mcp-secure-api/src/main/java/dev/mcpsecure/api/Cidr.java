@@ -49,6 +49,21 @@ public record Cidr(InetAddress network, int prefixLength) {
         return text == null ? Optional.empty() : Optional.ofNullable(IpLiterals.parse(text));
     }
 
+    /**
+     * Whether {@code host} — {@code localhost}, an IP literal, or an IPv6 literal in brackets as
+     * in a URL — names this machine's loopback. Never looks a name up: any other name is not
+     * loopback.
+     */
+    public static boolean isLoopbackHost(String host) {
+        if (host == null) {
+            return false;
+        }
+        String bare = host.length() > 1 && host.startsWith("[") && host.endsWith("]")
+                ? host.substring(1, host.length() - 1)
+                : host;
+        return IpLiterals.isLoopback(bare);
+    }
+
     static String problem(String text) {
         if (text == null) {
             return "is required";

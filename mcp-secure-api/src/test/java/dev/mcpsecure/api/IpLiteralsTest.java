@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -42,5 +44,17 @@ class IpLiteralsTest {
             assertThat(parsed).as(why).isNotNull();
             assertThat(parsed.getHostAddress()).as(why).isEqualTo(expected);
         }
+    }
+
+    @Test
+    void loopbackHostsAreRecognisedWithoutLookingNamesUp() {
+        for (String host : List.of("localhost", "LOCALHOST", "127.0.0.1", "127.1.2.3", "::1", "[::1]")) {
+            assertThat(Cidr.isLoopbackHost(host)).as(host).isTrue();
+        }
+        for (String host :
+                List.of("10.0.0.1", "0177.0.0.1", "2130706433", "localhost.evil.test", "[::1", "", "::ffff:10.0.0.1")) {
+            assertThat(Cidr.isLoopbackHost(host)).as(host).isFalse();
+        }
+        assertThat(Cidr.isLoopbackHost(null)).isFalse();
     }
 }

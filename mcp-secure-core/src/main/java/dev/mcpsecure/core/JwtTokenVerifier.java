@@ -23,6 +23,7 @@ import com.nimbusds.jose.util.DefaultResourceRetriever;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.mcpsecure.api.BearerAuthPolicy;
+import dev.mcpsecure.api.Cidr;
 import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
@@ -417,11 +418,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
         public Builder jwksUrl(URI url) {
             Objects.requireNonNull(url, "url");
             String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
-            boolean loopback = url.getHost() != null
-                    && (url.getHost().equalsIgnoreCase("localhost")
-                            || url.getHost().equals("127.0.0.1")
-                            || url.getHost().equals("[::1]"));
-            if (!scheme.equals("https") && !(scheme.equals("http") && loopback)) {
+            if (!scheme.equals("https") && !(scheme.equals("http") && Cidr.isLoopbackHost(url.getHost()))) {
                 throw new IllegalArgumentException("jwksUrl " + url + " must be https (plain http only to loopback):"
                         + " keys fetched in the clear could be swapped");
             }

@@ -1,13 +1,12 @@
 package dev.mcpsecure.core;
 
 import dev.mcpsecure.api.AuditEvent;
+import dev.mcpsecure.api.Cidr;
 import dev.mcpsecure.api.EgressRule;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenAudience;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -339,16 +338,9 @@ public final class Preflight {
 
     private static Check publicBind(SecurityPolicy policy) {
         String bind = policy.transport().bind();
-        boolean loopback;
-        try {
-            loopback = bind.equalsIgnoreCase("localhost")
-                    || InetAddress.getByName(bind).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            loopback = false;
-        }
         return either(
                 "public_bind",
-                loopback,
+                Cidr.isLoopbackHost(bind),
                 "HTTP transports bind " + bind,
                 Status.WARN,
                 "HTTP transports may bind " + bind + " (beyond this machine; bearer tokens required)",

@@ -1,6 +1,7 @@
 package dev.mcpsecure.http;
 
 import dev.mcpsecure.api.BearerAuthPolicy;
+import dev.mcpsecure.api.Cidr;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenVerifier;
 import dev.mcpsecure.api.TransportPolicy;
@@ -12,9 +13,7 @@ import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import jakarta.servlet.DispatcherType;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -250,14 +249,7 @@ public final class SecureHttpServer implements AutoCloseable {
         /** {@code host:port} forms a client may send for this server, lower case. */
         private static Set<String> allowedHosts(String bind, int port, URI resource) {
             Set<String> hosts = new LinkedHashSet<>();
-            boolean loopback;
-            try {
-                loopback = bind.equalsIgnoreCase("localhost")
-                        || InetAddress.getByName(bind).isLoopbackAddress();
-            } catch (UnknownHostException e) {
-                loopback = false;
-            }
-            if (loopback) {
+            if (Cidr.isLoopbackHost(bind)) {
                 hosts.add("localhost:" + port);
                 hosts.add("127.0.0.1:" + port);
                 hosts.add("[::1]:" + port);

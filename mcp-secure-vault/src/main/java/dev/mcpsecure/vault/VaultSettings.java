@@ -1,6 +1,6 @@
 package dev.mcpsecure.vault;
 
-import java.net.InetAddress;
+import dev.mcpsecure.api.Cidr;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -43,7 +43,7 @@ public record VaultSettings(URI address, String namespace, Duration connectTimeo
             throw new IllegalArgumentException(
                     "vault address must not carry user info, a query or a fragment; write it as https://host:8200");
         }
-        if (scheme.equals("http") && !isLoopback(address.getHost())) {
+        if (scheme.equals("http") && !Cidr.isLoopbackHost(address.getHost())) {
             throw new IllegalArgumentException("vault address " + address
                     + " uses plain http to a host that is not loopback; tokens would cross the network unencrypted:"
                     + " use https");
@@ -98,21 +98,6 @@ public record VaultSettings(URI address, String namespace, Duration connectTimeo
 
     private static boolean nonBlank(String value) {
         return value != null && !value.isBlank();
-    }
-
-    private static boolean isLoopback(String host) {
-        String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        if (bare.equalsIgnoreCase("localhost")) {
-            return true;
-        }
-        if (!bare.matches("[0-9.]+|[0-9A-Fa-f:]+")) {
-            return false; // a name: never resolved here
-        }
-        try {
-            return InetAddress.getByName(bare).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
-            return false;
-        }
     }
 
     /** {@code value} if it is within {@code [min, max]}; otherwise an exception naming {@code name}. */
