@@ -13,6 +13,8 @@ module dev.mcpsecure.core {
     requires org.reactivestreams;
     requires okhttp3;
     requires com.nimbusds.jose.jwt;
+    requires java.net.http;
+    requires com.fasterxml.jackson.annotation;
 
     exports dev.mcpsecure.core;
 }

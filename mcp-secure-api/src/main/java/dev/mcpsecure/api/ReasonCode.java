@@ -31,7 +31,10 @@ public enum ReasonCode {
     OUTPUT_TOO_LARGE,
     /** The tool failed; details are in the server log under the incident id, never in the result. */
     TOOL_FAILED,
-    /** The tool's definition differs from its pin in the lockfile. */
+    /**
+     * The tool's definition differs from its pin in the lockfile, is not in the lockfile, declares a
+     * risk class the lockfile does not list, or was replaced at runtime outside mcp-secure.
+     */
     TOOL_DEFINITION_CHANGED,
 
     // filesystem
@@ -102,5 +105,14 @@ public enum ReasonCode {
 
     // runtime
     /** The start-up check of the server's own runtime found a failing item. */
-    PREFLIGHT_FAILED
+    PREFLIGHT_FAILED,
+
+    // tool surface (added after the sections above; codes are only ever appended)
+    /**
+     * The tool's definition holds text or characters that look like tool poisoning (hidden
+     * characters, instructions to the model, mentions of other tools, unlisted URLs).
+     */
+    TOOL_DEFINITION_SUSPICIOUS,
+    /** The lockfile is missing, malformed, or its required signature is missing or does not verify. */
+    LOCKFILE_INVALID
 }

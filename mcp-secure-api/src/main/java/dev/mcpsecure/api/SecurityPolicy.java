@@ -23,6 +23,7 @@ import java.util.Optional;
  * @param audit what audit events record
  * @param transport how HTTP transports listen
  * @param preflight what the start-up check of the server's own runtime does
+ * @param pinning how the tool definitions are pinned to a lockfile
  */
 public record SecurityPolicy(
         ServerIdentity server,
@@ -35,7 +36,8 @@ public record SecurityPolicy(
         Limits limits,
         AuditPolicy audit,
         TransportPolicy transport,
-        PreflightPolicy preflight) {
+        PreflightPolicy preflight,
+        PinningPolicy pinning) {
 
     /**
      * Validates that every part is present, that tool names are unique, and that every egress
@@ -53,7 +55,8 @@ public record SecurityPolicy(
                 .check("limits", Checks.notNull(limits))
                 .check("audit", Checks.notNull(audit))
                 .check("transport", Checks.notNull(transport))
-                .check("preflight", Checks.notNull(preflight));
+                .check("preflight", Checks.notNull(preflight))
+                .check("pinning", Checks.notNull(pinning));
         if (checks.ok()) {
             Map<String, Integer> seen = new HashMap<>();
             for (int i = 0; i < tools.size(); i++) {
@@ -100,6 +103,23 @@ public record SecurityPolicy(
         return Optional.empty();
     }
 
+    /** This policy with {@code pinning} instead of its own. */
+    public SecurityPolicy withPinning(PinningPolicy pinning) {
+        return new SecurityPolicy(
+                server,
+                tools,
+                filesystem,
+                commands,
+                egress,
+                tokens,
+                secrets,
+                limits,
+                audit,
+                transport,
+                preflight,
+                pinning);
+    }
+
     /** Builds a {@link SecurityPolicy}. Each part may be set once. Not thread-safe. */
     public static final class Builder {
         private ServerIdentity server;
@@ -114,6 +134,7 @@ public record SecurityPolicy(
         private AuditPolicy audit;
         private TransportPolicy transport;
         private PreflightPolicy preflight;
+        private PinningPolicy pinning;
 
         private Builder() {}
 
@@ -212,6 +233,14 @@ public record SecurityPolicy(
             return this;
         }
 
+        /** Sets the tool pinning; default {@link PinningPolicy#none()} (not pinned). */
+        public Builder pinning(PinningPolicy pinning) {
+            Checks.requireUnset(this.pinning, "pinning");
+            Checks.require("pinning", Checks.notNull(pinning));
+            this.pinning = pinning;
+            return this;
+        }
+
         /** @throws InvalidPolicyException listing duplicate tools and unknown egress audiences */
         public SecurityPolicy build() {
             return new SecurityPolicy(
@@ -229,7 +258,8 @@ public record SecurityPolicy(
                     limits == null ? Limits.defaults() : limits,
                     audit == null ? AuditPolicy.defaults() : audit,
                     transport == null ? TransportPolicy.defaults() : transport,
-                    preflight == null ? PreflightPolicy.defaults() : preflight);
+                    preflight == null ? PreflightPolicy.defaults() : preflight,
+                    pinning == null ? PinningPolicy.none() : pinning);
         }
     }
 }

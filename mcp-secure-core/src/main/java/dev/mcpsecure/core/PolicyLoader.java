@@ -1,6 +1,7 @@
 package dev.mcpsecure.core;
 
 import dev.mcpsecure.api.InvalidPolicyException;
+import dev.mcpsecure.api.PinningPolicy;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.core.internal.exec.PolicyCommandGuard;
 import dev.mcpsecure.core.internal.policy.PolicyBinder;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,7 +83,23 @@ public final class PolicyLoader {
         } catch (CharacterCodingException e) {
             throw PolicyBinder.problem(source, "the file is not valid UTF-8; save it as UTF-8");
         }
-        return warned(PolicyBinder.bind(text, format, source), source);
+        return warned(resolvePinning(PolicyBinder.bind(text, format, source), file), source);
+    }
+
+    /** Resolves the pinning section's relative paths against the policy file's folder. */
+    private static SecurityPolicy resolvePinning(SecurityPolicy policy, Path file) {
+        PinningPolicy pinning = policy.pinning();
+        Path folder = file.toAbsolutePath().getParent();
+        if (folder == null || !pinning.enabled()) {
+            return policy;
+        }
+        PinningPolicy resolved = pinning.withLockfile(
+                folder.resolve(pinning.lockfile().orElseThrow()).normalize());
+        Optional<Path> publicKey = pinning.signature().flatMap(PinningPolicy.SignatureKey::publicKey);
+        if (publicKey.isPresent()) {
+            resolved = resolved.withPublicKey(folder.resolve(publicKey.get()).normalize());
+        }
+        return policy.withPinning(resolved);
     }
 
     /**

@@ -1,18 +1,22 @@
 package dev.mcpsecure.core;
 
-import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditSink;
 import dev.mcpsecure.api.Decision;
+import dev.mcpsecure.api.PinningPolicy;
+import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecretSource;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenSource;
 import dev.mcpsecure.api.ToolPolicy;
+import dev.mcpsecure.core.internal.pinning.ToolLint;
+import dev.mcpsecure.core.internal.pipeline.GuardedStreamableProvider;
 import dev.mcpsecure.core.internal.pipeline.GuardedTransportProvider;
 import dev.mcpsecure.core.internal.pipeline.Pipeline;
 import dev.mcpsecure.core.internal.pipeline.RedactingSources;
 import dev.mcpsecure.core.internal.pipeline.Redactor;
 import dev.mcpsecure.core.internal.pipeline.SecuredTool;
+import dev.mcpsecure.core.internal.pipeline.ToolSurface;
 import dev.mcpsecure.core.internal.pipeline.VerifiedTokens;
 import io.modelcontextprotocol.server.McpAsyncServer;
 import io.modelcontextprotocol.server.McpServer;
@@ -23,7 +27,6 @@ import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -31,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -90,6 +94,8 @@ public final class SecureMcpServer {
         private boolean strict;
         private String version;
         private Duration confirmationTimeout;
+        private Prepared prepared;
+        private RuntimeTools runtimeTools;
 
         private Builder(SecurityPolicy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -239,7 +245,7 @@ public final class SecureMcpServer {
             Objects.requireNonNull(transport, "transport");
             Prepared prepared = prepare();
             return prepared.finish(
-                    McpServer.async(new GuardedTransportProvider(transport, tools.keySet(), prepared.pipeline())));
+                    McpServer.async(new GuardedTransportProvider(transport, prepared.surface(), prepared.pipeline())));
         }
 
         /**
@@ -251,90 +257,171 @@ public final class SecureMcpServer {
          */
         public McpSyncServer buildSync(McpStreamableServerTransportProvider transport) {
             Objects.requireNonNull(transport, "transport");
-            return new McpSyncServer(prepare().finish(McpServer.async(transport)));
+            Prepared prepared = prepare();
+            return new McpSyncServer(
+                    prepared.finish(McpServer.async(new GuardedStreamableProvider(transport, prepared.surface()))));
+        }
+
+        /**
+         * Why a call to {@code toolName} must be answered without the SDK, for transports that
+         * answer calls before it ({@code SecureHttpServer}): {@code null} when the SDK holds the
+         * definition mcp-secure registered; else the denial ({@code TOOL_NOT_ALLOWED} for an unknown
+         * name, {@code TOOL_DEFINITION_CHANGED} for a drifted or replaced tool). Thread-safe.
+         *
+         * @throws IllegalStateException before the server is built
+         */
+        public Decision refusalFor(String toolName) {
+            if (prepared == null) {
+                throw new IllegalStateException("build the server first");
+            }
+            return prepared.surface().refusal(toolName);
+        }
+
+        /**
+         * The handle through which the app adds and removes tools while the server runs; usable
+         * once the server is built. Thread-safe.
+         */
+        public RuntimeTools runtimeTools() {
+            if (runtimeTools == null) {
+                runtimeTools = new RuntimeTools(this);
+            }
+            return runtimeTools;
+        }
+
+        /**
+         * The lockfile that pins the tools registered so far (exposed or not, with their declared
+         * risks) and the policy's programs: what the {@code lock} command writes.
+         */
+        public Lockfile lock() {
+            Map<McpSchema.Tool, Set<RiskClass>> pins = new LinkedHashMap<>();
+            tools.values().forEach(registration -> pins.put(registration.tool(), registration.risks()));
+            return Lockfile.of(policy.server().name(), pins, policy.commands());
+        }
+
+        /** The poisoning lint's findings on the tools registered so far, each a sentence naming tool, field and offset. */
+        public List<String> lint() {
+            return new ToolLint(policy.egress())
+                    .check(tools.values().stream().map(Registration::tool).toList()).stream()
+                            .map(ToolLint.Finding::toString)
+                            .toList();
         }
 
         /** The secured tool specifications and the filter that lists them, ready for any transport. */
         private record Prepared(
                 Pipeline pipeline,
+                ToolSurface surface,
                 List<AsyncToolSpecification> specs,
-                Set<String> exposed,
                 SecurityPolicy policy,
                 String name,
-                String version) {
+                String version,
+                AtomicReference<McpAsyncServer> server) {
             McpAsyncServer finish(McpServer.AsyncSpecification<?> spec) {
-                return spec.serverInfo(name, version == null ? "unversioned" : version)
+                McpAsyncServer built = spec.serverInfo(name, version == null ? "unversioned" : version)
                         .capabilities(McpSchema.ServerCapabilities.builder()
                                 .tools(true)
                                 .build())
                         .tools(specs)
                         .addToolFilter((context, tool) -> Mono.just(
-                                exposed.contains(tool.name()) && VerifiedTokens.grants(context, policy, tool.name())))
+                                surface.listable(tool) && VerifiedTokens.grants(context, policy, tool.name())))
                         .build();
+                surface.attach(built);
+                server.set(built);
+                return built;
             }
         }
 
         private Prepared prepare() {
+            if (prepared != null) {
+                throw new IllegalStateException("this builder already built a server; build once");
+            }
             AuditSink sink = effectiveAuditSink();
             Pipeline pipeline = new Pipeline(
                     policy,
                     redactor,
                     sink,
                     confirmationTimeout == null ? DEFAULT_CONFIRMATION_TIMEOUT : confirmationTimeout);
+            ToolSurface surface;
+            try {
+                surface = Pinning.surface(policy.pinning(), pipeline);
+            } catch (PinningException e) {
+                pipeline.auditSurface(
+                        null, Decision.deny(ReasonCode.LOCKFILE_INVALID, String.join("; ", e.problems())));
+                pipeline.shutdown();
+                throw e;
+            }
+            List<String> pinProblems = new ArrayList<>(surface.programDrift(policy.commands()));
+            List<String> lintProblems = Pinning.lint(
+                    policy, tools.values().stream().map(Registration::tool).toList(), pipeline);
             List<AsyncToolSpecification> specs = new ArrayList<>();
-            Set<String> exposed = new java.util.HashSet<>();
             List<String> refused = new ArrayList<>();
             for (Registration registration : tools.values()) {
                 String name = registration.tool().name();
                 Decision exposure = pipeline.guard().checkExposure(name, registration.risks());
+                Decision pin = exposure.allowed() ? surface.check(registration.tool(), registration.risks()) : exposure;
+                McpSchema.Tool published = ToolSurface.published(registration.tool());
                 SecuredTool secured;
-                if (exposure.allowed()) {
-                    exposed.add(name);
+                if (exposure.allowed() && pin.allowed()) {
+                    surface.register(published, true);
                     secured = registration.sync() != null
                             ? pipeline.secure(registration.sync(), registration.risks())
                             : pipeline.secure(registration.async(), registration.risks());
-                } else {
+                } else if (!exposure.allowed()) {
                     refused.add(exposure.reason() + ": " + exposure.detail());
                     LOG.warn("not exposing tool '{}': {} ({})", name, exposure.detail(), exposure.reason());
-                    pipeline.audit(new AuditEvent(
-                            Instant.now(),
-                            policy.server().name(),
-                            null,
-                            null,
-                            null,
-                            null,
-                            null,
-                            name,
-                            false,
-                            exposure.reason(),
-                            null,
-                            0,
-                            0,
-                            null,
-                            "not exposed at start: " + exposure.detail(),
-                            null));
+                    pipeline.auditSurface(
+                            name, Decision.deny(exposure.reason(), "not exposed at start: " + exposure.detail()));
+                    surface.register(published, false);
                     secured = pipeline.refused(name, registration.risks());
+                } else {
+                    pinProblems.add(pin.detail());
+                    LOG.warn("withholding tool '{}': {} ({})", name, pin.detail(), pin.reason());
+                    pipeline.auditSurface(name, Decision.deny(pin.reason(), "withheld at start: " + pin.detail()));
+                    surface.withhold(name, pin);
+                    continue;
                 }
-                specs.add(new AsyncToolSpecification(registration.tool(), secured::call));
+                specs.add(new AsyncToolSpecification(published, secured::call));
             }
+            List<String> failures = new ArrayList<>();
             if (strict && !refused.isEmpty()) {
-                pipeline.shutdown();
-                throw new IllegalStateException("strict mode: the policy does not expose these registered tools: "
+                failures.add("strict mode: the policy does not expose these registered tools: "
                         + String.join("; ", refused) + ". Enable them in the policy or stop registering them.");
+            }
+            if (policy.pinning().mode() == PinningPolicy.Mode.ENFORCE) {
+                failures.addAll(pinProblems);
+            } else {
+                pinProblems.forEach(problem -> LOG.warn("pinning drift (report mode): {}", problem));
+            }
+            if (policy.pinning().lint() == PinningPolicy.Lint.STRICT) {
+                failures.addAll(lintProblems);
+            }
+            if (!failures.isEmpty()) {
+                pipeline.shutdown();
+                if (strict && !refused.isEmpty() && failures.size() == 1) {
+                    throw new IllegalStateException(failures.get(0));
+                }
+                throw new PinningException(failures);
             }
             for (ToolPolicy listed : policy.tools()) {
                 if (!tools.containsKey(listed.name())) {
                     LOG.warn("the policy lists tool '{}', but the server registers no such tool", listed.name());
                 }
             }
-            return new Prepared(
-                    pipeline, specs, exposed, policy, policy.server().name(), version);
+            prepared = new Prepared(
+                    pipeline, surface, specs, policy, policy.server().name(), version, new AtomicReference<>());
+            return prepared;
         }
 
         private void add(Registration registration) {
             if (tools.putIfAbsent(registration.tool().name(), registration) != null) {
                 throw new IllegalStateException("tool '" + registration.tool().name() + "' was already added");
             }
+        }
+
+        private Prepared prepared() {
+            if (prepared == null || prepared.server().get() == null) {
+                throw new IllegalStateException("build the server before adding or removing tools at runtime");
+            }
+            return prepared;
         }
 
         private static Set<RiskClass> declared(RiskClass... risks) {
@@ -354,4 +441,109 @@ public final class SecureMcpServer {
 
     private record Registration(
             McpSchema.Tool tool, SyncToolSpecification sync, AsyncToolSpecification async, Set<RiskClass> risks) {}
+
+    /**
+     * Adds and removes tools while the server runs, through the same checks as at start: the tool
+     * must be one the policy exposes with its declared risks, match its pin when the policy names
+     * a lockfile (in either pinning mode: a running server has nothing to refuse to start), and,
+     * with {@code pinning.lint: strict}, have no poisoning findings. A tool that passes is wrapped
+     * in the pipeline, listed and callable, and clients are sent {@code tools/list_changed}; one
+     * that fails is neither listed nor callable (calls get its reason code), and the refusal is
+     * logged and audited.
+     *
+     * <p>Tools added with the SDK server's own {@code addTool} bypass these checks and the
+     * pipeline, so mcp-secure never lists them or lets them run, and refuses a registered name
+     * whose definition such a call replaced ({@code TOOL_DEFINITION_CHANGED}).
+     *
+     * <p>Thread-safe. The methods block until the SDK has taken the change; do not call them on a
+     * non-blocking Reactor thread.
+     */
+    public static final class RuntimeTools {
+        private final Builder builder;
+
+        private RuntimeTools(Builder builder) {
+            this.builder = builder;
+        }
+
+        /**
+         * Adds a sync tool declaring {@code risks} (none: {@link RiskClass#READ_ONLY}).
+         *
+         * @return allow when the tool is now listed and callable, else the denial
+         * @throws IllegalStateException before the server is built
+         */
+        public Decision add(SyncToolSpecification spec, RiskClass... risks) {
+            Objects.requireNonNull(spec, "spec");
+            return add(spec.tool(), Builder.declared(risks), set -> builder.prepared()
+                    .pipeline()
+                    .secure(spec, set));
+        }
+
+        /**
+         * Adds an async tool declaring {@code risks} (none: {@link RiskClass#READ_ONLY}).
+         *
+         * @return allow when the tool is now listed and callable, else the denial
+         * @throws IllegalStateException before the server is built
+         */
+        public Decision add(AsyncToolSpecification spec, RiskClass... risks) {
+            Objects.requireNonNull(spec, "spec");
+            return add(spec.tool(), Builder.declared(risks), set -> builder.prepared()
+                    .pipeline()
+                    .secure(spec, set));
+        }
+
+        /**
+         * Removes a tool added at start or at runtime; clients are sent {@code tools/list_changed}.
+         *
+         * @throws IllegalStateException before the server is built
+         */
+        public void remove(String name) {
+            Builder.Prepared prepared = builder.prepared();
+            prepared.surface().forget(name);
+            prepared.server().get().removeTool(name).block();
+        }
+
+        private synchronized Decision add(
+                McpSchema.Tool tool,
+                Set<RiskClass> risks,
+                java.util.function.Function<Set<RiskClass>, SecuredTool> secure) {
+            Builder.Prepared prepared = builder.prepared();
+            Pipeline pipeline = prepared.pipeline();
+            String name = tool.name();
+            Decision decision = pipeline.guard().checkExposure(name, risks);
+            if (decision.allowed()) {
+                decision = prepared.surface().check(tool, risks);
+            }
+            if (decision.allowed()) {
+                List<McpSchema.Tool> all = new ArrayList<>();
+                prepared.server().get().listTools().subscribe(all::add);
+                all.removeIf(existing -> existing.name().equals(name));
+                all.add(tool);
+                List<String> findings = Pinning.lint(builder.policy, all, pipeline, name);
+                if (!findings.isEmpty() && builder.policy.pinning().lint() == PinningPolicy.Lint.STRICT) {
+                    decision = Decision.deny(
+                            ReasonCode.TOOL_DEFINITION_SUSPICIOUS,
+                            "tool '" + name + "' has poisoning findings and pinning.lint is strict: "
+                                    + String.join("; ", findings));
+                }
+            }
+            if (!decision.allowed()) {
+                LOG.warn("not adding tool '{}' at runtime: {} ({})", name, decision.detail(), decision.reason());
+                pipeline.auditSurface(
+                        name, Decision.deny(decision.reason(), "not added at runtime: " + decision.detail()));
+                if (!prepared.surface().isRegistered(name)) {
+                    prepared.surface().withhold(name, decision);
+                }
+                return decision;
+            }
+            McpSchema.Tool published = ToolSurface.published(tool);
+            SecuredTool secured = secure.apply(risks);
+            prepared.surface().register(published, true);
+            prepared.server()
+                    .get()
+                    .addTool(new AsyncToolSpecification(published, secured::call))
+                    .block();
+            pipeline.auditSurface(name, Decision.allow());
+            return Decision.allow();
+        }
+    }
 }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -27,8 +28,13 @@ import java.util.function.Consumer;
  * loads the policy (every problem to stderr, exit {@value #EXIT_INVALID_POLICY}), runs the {@link
  * Preflight} check (its table to stderr, an audit event; with {@code preflight.mode: enforce} a
  * failed check means exit {@value #EXIT_PREFLIGHT_FAILED}), builds the server with {@link
- * SecureMcpServer}, serves until stdin closes, and returns {@value #EXIT_OK}. Stdout carries only
+ * SecureMcpServer}, serves until stdin closes, and returns {@value #EXIT_OK}. When the tools do
+ * not match the policy's lockfile (enforce mode), or the lockfile is missing, malformed or badly
+ * signed, it lists why on stderr and returns {@value #EXIT_PINNING_FAILED}. Stdout carries only
  * protocol messages; everything else goes to stderr or the log.
+ *
+ * <p>{@code <server> lock --policy <file> [--sign-key <key>] [--check]} runs the {@link
+ * LockCommand} instead of serving.
  */
 public final class SecureStdioServer {
 
@@ -44,6 +50,8 @@ public final class SecureStdioServer {
     public static final int EXIT_NO_INPUT = PolicyLoader.EXIT_NO_INPUT;
     /** The preflight check failed and the policy's preflight mode is {@code enforce}. */
     public static final int EXIT_PREFLIGHT_FAILED = ServerStart.EXIT_PREFLIGHT_FAILED;
+    /** The tools drifted from the lockfile (enforce mode), or the lockfile cannot be trusted. */
+    public static final int EXIT_PINNING_FAILED = ServerStart.EXIT_PINNING_FAILED;
 
     private SecureStdioServer() {}
 
@@ -66,6 +74,9 @@ public final class SecureStdioServer {
             PrintStream err,
             Preflight.Runtime runtime,
             Consumer<SecureMcpServer.Builder> tools) {
+        if (LockCommand.requested(args)) {
+            return LockCommand.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8), err, tools);
+        }
         String policyFile = policyFile(args, env);
         if (policyFile == null) {
             err.println("usage: <server> --policy <policy.yaml>   (or set " + POLICY_ENV + ")");
@@ -77,8 +88,13 @@ public final class SecureStdioServer {
         }
         SecureMcpServer.Builder builder = start.builder();
         CountDownLatch stdinClosed = new CountDownLatch(1);
-        McpSyncServer server = builder.buildSync(
-                new StdioServerTransportProvider(McpJsonDefaults.getMapper(), new EndSignalling(in, stdinClosed), out));
+        McpSyncServer server;
+        try {
+            server = builder.buildSync(new StdioServerTransportProvider(
+                    McpJsonDefaults.getMapper(), new EndSignalling(in, stdinClosed), out));
+        } catch (PinningException e) {
+            return ServerStart.refused(e, err);
+        }
         try {
             stdinClosed.await();
         } catch (InterruptedException e) {

@@ -21,6 +21,22 @@ public record ServerStart(SecurityPolicy policy, SecureMcpServer.Builder builder
     /** Preflight failed in enforce mode. */
     public static final int EXIT_PREFLIGHT_FAILED = 78;
 
+    /** The tools drifted from the lockfile (enforce mode), or the lockfile cannot be trusted. */
+    public static final int EXIT_PINNING_FAILED = 65;
+
+    /**
+     * Says on {@code err} why pinning refused the start, one problem a line.
+     *
+     * @return {@link #EXIT_PINNING_FAILED}
+     */
+    public static int refused(PinningException e, PrintStream err) {
+        err.println(
+                "the server did not start: its tools do not match the lockfile, or the lockfile cannot be trusted:");
+        e.problems().forEach(problem -> err.println("  - " + problem));
+        err.flush();
+        return EXIT_PINNING_FAILED;
+    }
+
     /** Whether the server may start. */
     public boolean ready() {
         return exitCode == 0;

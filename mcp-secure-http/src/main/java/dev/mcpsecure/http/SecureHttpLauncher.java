@@ -1,6 +1,8 @@
 package dev.mcpsecure.http;
 
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.core.LockCommand;
+import dev.mcpsecure.core.PinningException;
 import dev.mcpsecure.core.PolicyLoader;
 import dev.mcpsecure.core.Preflight;
 import dev.mcpsecure.core.SecureMcpServer;
@@ -19,7 +21,8 @@ import java.util.function.Consumer;
  * preflight check (table on stderr; in enforce mode a failure exits {@value #EXIT_PREFLIGHT_FAILED}),
  * starts a {@link SecureHttpServer}, prints {@code mcp-secure: serving <endpoint>} on stderr, and
  * serves until the process is stopped (SIGTERM or SIGINT), then closes the server and returns
- * {@value #EXIT_OK}. Nothing is written to stdout.
+ * {@value #EXIT_OK}. Tools that do not match the policy's lockfile exit {@value #EXIT_PINNING_FAILED}.
+ * Nothing is written to stdout. {@code <server> lock ...} runs the {@link LockCommand} instead.
  */
 public final class SecureHttpLauncher {
 
@@ -33,12 +36,17 @@ public final class SecureHttpLauncher {
     public static final int EXIT_INVALID_POLICY = PolicyLoader.EXIT_INVALID_POLICY;
     /** Preflight failed in enforce mode, or the address could not be bound. */
     public static final int EXIT_PREFLIGHT_FAILED = ServerStart.EXIT_PREFLIGHT_FAILED;
+    /** The tools drifted from the lockfile (enforce mode), or the lockfile cannot be trusted. */
+    public static final int EXIT_PINNING_FAILED = ServerStart.EXIT_PINNING_FAILED;
 
     private SecureHttpLauncher() {}
 
     /** Serves until the process is stopped; see the class description. */
     public static int run(String[] args, Consumer<SecureMcpServer.Builder> tools) {
         PrintStream err = System.err;
+        if (LockCommand.requested(args)) {
+            return LockCommand.run(args, System.getenv(), System.out, err, tools);
+        }
         String policyFile = null;
         int port = DEFAULT_PORT;
         for (int i = 0; i < args.length; i += 2) {
@@ -69,6 +77,8 @@ public final class SecureHttpLauncher {
         SecureHttpServer server;
         try {
             server = SecureHttpServer.builder(builder, policy).port(port).start();
+        } catch (PinningException e) {
+            return ServerStart.refused(e, err);
         } catch (IllegalStateException e) {
             err.println("the server did not start: " + e.getMessage());
             return EXIT_PREFLIGHT_FAILED;

@@ -222,7 +222,8 @@ public final class SecureHttpServer implements AutoCloseable {
                     resource,
                     metadataUrl,
                     auth == null ? List.of() : auth.authorizationServers(),
-                    server.effectiveAuditSink()));
+                    server.effectiveAuditSink(),
+                    server::refusalFor));
             ServletContextHandler context = new ServletContextHandler();
             context.setContextPath("/");
             ServletHolder holder = new ServletHolder(provider);

@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -40,8 +41,9 @@ import tools.jackson.databind.json.JsonMapper;
  * The checks every HTTP request passes before the SDK's transport sees it, in this order: Host
  * allowlist (DNS rebinding), Origin allowlist, the protected resource metadata document (RFC 9728,
  * no token needed), the MCP endpoint only, a supported {@code MCP-Protocol-Version}, the body cap,
- * the bearer token, and — for a {@code tools/call} — the tool being listed in the policy and the
- * caller holding the tool's scopes. Each refusal is answered with its HTTP status and a JSON body
+ * the bearer token, and — for a {@code tools/call} — the tool being listed in the policy, the
+ * caller holding the tool's scopes, and the server's tool surface letting the SDK answer it (not
+ * withheld for drift, not replaced at runtime, registered at all). Each refusal is answered with its HTTP status and a JSON body
  * naming the reason code, and audited. The caller's {@link VerifiedToken} (never the token) goes
  * on as a request attribute. Thread-safe.
  */
@@ -65,7 +67,8 @@ public final class HttpGate implements Filter {
             String resource,
             String metadataUrl,
             List<String> authorizationServers,
-            AuditSink audit) {}
+            AuditSink audit,
+            Function<String, Decision> surface) {}
 
     private final Settings settings;
     private final byte[] metadata;
@@ -199,22 +202,14 @@ public final class HttpGate implements Filter {
             String name = message.path("params").path("name").asString("");
             ToolPolicy tool = settings.policy().tool(name).orElse(null);
             if (tool == null) {
-                Decision denied = Decision.deny(
-                        ReasonCode.TOOL_NOT_ALLOWED, "tool '" + clip(name) + "' is not in this server's policy");
-                audit(caller, name, denied);
-                out.setStatus(200);
-                out.setContentType("application/json");
-                Map<String, Object> result = new LinkedHashMap<>();
-                result.put(
-                        "content", List.of(Map.of("type", "text", "text", denied.reason() + ": " + denied.detail())));
-                result.put("isError", true);
-                result.put(
-                        "_meta", Map.of("dev.mcpsecure/reason", denied.reason().name()));
-                Map<String, Object> reply = new LinkedHashMap<>();
-                reply.put("jsonrpc", "2.0");
-                reply.put("id", message.get("id"));
-                reply.put("result", result);
-                out.getOutputStream().write(JSON.writeValueAsBytes(reply));
+                answerRefused(
+                        out,
+                        message,
+                        caller,
+                        name,
+                        Decision.deny(
+                                ReasonCode.TOOL_NOT_ALLOWED,
+                                "tool '" + clip(name) + "' is not in this server's policy"));
                 return false;
             }
             if (caller != null && !caller.scopes().containsAll(tool.scopes())) {
@@ -233,8 +228,31 @@ public final class HttpGate implements Filter {
                         "tool '" + name + "' needs scopes " + missing + " that the caller's token does not carry");
                 return false;
             }
+            Decision refusal = settings.surface().apply(name);
+            if (refusal != null) {
+                answerRefused(out, message, caller, name, refusal);
+                return false;
+            }
         }
         return true;
+    }
+
+    /** Answers one tools/call with an error result carrying {@code denied}'s reason code, audited. */
+    private void answerRefused(
+            HttpServletResponse out, JsonNode message, VerifiedToken caller, String name, Decision denied)
+            throws IOException {
+        audit(caller, name, denied);
+        out.setStatus(200);
+        out.setContentType("application/json");
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("content", List.of(Map.of("type", "text", "text", denied.reason() + ": " + denied.detail())));
+        result.put("isError", true);
+        result.put("_meta", Map.of("dev.mcpsecure/reason", denied.reason().name()));
+        Map<String, Object> reply = new LinkedHashMap<>();
+        reply.put("jsonrpc", "2.0");
+        reply.put("id", message.get("id"));
+        reply.put("result", result);
+        out.getOutputStream().write(JSON.writeValueAsBytes(reply));
     }
 
     private String challenge(Decision decision) {

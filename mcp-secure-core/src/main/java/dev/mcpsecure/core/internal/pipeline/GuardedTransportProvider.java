@@ -1,5 +1,6 @@
 package dev.mcpsecure.core.internal.pipeline;
 
+import dev.mcpsecure.api.Decision;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.TypeRef;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
@@ -14,15 +15,16 @@ import io.modelcontextprotocol.spec.McpServerTransportProvider;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Mono;
 
 /**
- * Wraps an SDK transport provider so that a {@code tools/call} for a name no one registered is
- * answered by the pipeline (refused with {@code TOOL_NOT_ALLOWED} and audited) instead of by the
- * SDK, which would raise a JSON-RPC error before any handler could see it. Every other message
- * goes to the SDK's own session unchanged.
+ * Wraps an SDK transport provider so that a {@code tools/call} the {@link ToolSurface} refuses (a
+ * name no one registered, a tool withheld for drift, a definition replaced at runtime) is answered
+ * by the pipeline (refused with its reason code and audited) instead of by the SDK, which would
+ * raise a JSON-RPC error or run a handler that bypasses the pipeline. Every other message goes to
+ * the SDK's own session unchanged. A {@code tools/list_changed} notification from the SDK first
+ * lets the surface look at the changed tools, then goes to the clients.
  *
  * <p>The SDK has no hook for this, so each session the SDK creates is wrapped in a {@link
  * McpServerSession} subclass that delegates every public method to it and looks at incoming
@@ -33,15 +35,13 @@ import reactor.core.publisher.Mono;
 public final class GuardedTransportProvider implements McpServerTransportProvider {
 
     private final McpServerTransportProvider delegate;
-    private final Set<String> registered;
+    private final ToolSurface surface;
     private final Pipeline pipeline;
 
-    /**
-     * @param registered every tool name registered with the SDK, exposed or not
-     */
-    public GuardedTransportProvider(McpServerTransportProvider delegate, Set<String> registered, Pipeline pipeline) {
+    /** @param surface decides which calls the SDK may see */
+    public GuardedTransportProvider(McpServerTransportProvider delegate, ToolSurface surface, Pipeline pipeline) {
         this.delegate = delegate;
-        this.registered = Set.copyOf(registered);
+        this.surface = surface;
         this.pipeline = pipeline;
     }
 
@@ -52,6 +52,9 @@ public final class GuardedTransportProvider implements McpServerTransportProvide
 
     @Override
     public Mono<Void> notifyClients(String method, Object params) {
+        if (McpSchema.METHOD_NOTIFICATION_TOOLS_LIST_CHANGED.equals(method)) {
+            surface.toolsChanged();
+        }
         return delegate.notifyClients(method, params);
     }
 
@@ -94,15 +97,16 @@ public final class GuardedTransportProvider implements McpServerTransportProvide
                     rememberInit(request);
                 } else if (McpSchema.METHOD_TOOLS_CALL.equals(request.method())) {
                     CallToolRequest call = callOf(request);
-                    if (call != null && call.name() != null && !registered.contains(call.name())) {
-                        return refuseUnknown(request, call);
+                    Decision refusal = call == null || call.name() == null ? null : surface.refusal(call.name());
+                    if (refusal != null) {
+                        return refuse(request, call, refusal);
                     }
                 }
             }
             return sdk.handle(message);
         }
 
-        private Mono<Void> refuseUnknown(JSONRPCRequest request, CallToolRequest call) {
+        private Mono<Void> refuse(JSONRPCRequest request, CallToolRequest call, Decision refusal) {
             McpSchema.InitializeRequest hello = init.get();
             McpAsyncServerExchange exchange = new McpAsyncServerExchange(
                     sdk.getId(),
@@ -110,7 +114,7 @@ public final class GuardedTransportProvider implements McpServerTransportProvide
                     hello == null ? null : hello.capabilities(),
                     hello == null ? null : hello.clientInfo(),
                     McpTransportContext.EMPTY);
-            return pipeline.unknown(call.name())
+            return pipeline.refusing(call.name(), refusal)
                     .call(exchange, call)
                     .flatMap(result -> transport.sendMessage(JSONRPCResponse.result(request.id(), result)));
         }

@@ -3,12 +3,12 @@ package dev.mcpsecure.core.internal.pipeline;
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditSink;
 import dev.mcpsecure.api.Decision;
-import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecurityPolicy;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -70,17 +70,38 @@ public final class Pipeline {
     }
 
     /**
-     * The stand-in for a tool name no one registered: every call is refused with {@code
-     * TOOL_NOT_ALLOWED} and audited. Names are cut to 128 characters in the refusal and audit.
+     * The stand-in answering a call the SDK must not see (a name no one registered, a withheld or
+     * replaced tool) with {@code refusal}, audited. Names are cut to 128 characters in the audit.
      */
-    public SecuredTool unknown(String name) {
+    public SecuredTool refusing(String name, Decision refusal) {
         String shown = name.length() > 128 ? name.substring(0, 128) + "..." : name;
-        return new SecuredTool(
-                shown,
-                Set.of(),
+        return new SecuredTool(shown, Set.of(), null, this, refusal);
+    }
+
+    /**
+     * Audits a decision about the tool surface rather than a call: a tool not exposed, withheld
+     * for drift, flagged by the lint, or added behind mcp-secure's back.
+     *
+     * @return false if the sink failed
+     */
+    public boolean auditSurface(String tool, Decision decision) {
+        return audit(new AuditEvent(
+                Instant.now(),
+                serverName,
                 null,
-                this,
-                Decision.deny(ReasonCode.TOOL_NOT_ALLOWED, "tool '" + shown + "' does not exist on this server"));
+                null,
+                null,
+                null,
+                null,
+                tool == null || tool.length() <= 128 ? tool : tool.substring(0, 128) + "...",
+                decision.allowed(),
+                decision.reason(),
+                null,
+                0,
+                0,
+                null,
+                decision.detail(),
+                null));
     }
 
     /** The guard deciding exposure and calls. */

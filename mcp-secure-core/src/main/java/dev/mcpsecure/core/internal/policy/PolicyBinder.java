@@ -12,6 +12,7 @@ import dev.mcpsecure.api.FilesystemPolicy;
 import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.Limits;
+import dev.mcpsecure.api.PinningPolicy;
 import dev.mcpsecure.api.PolicyProblem;
 import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.ProgramPolicy;
@@ -30,6 +31,8 @@ import dev.mcpsecure.core.internal.policy.Node.ListNode;
 import dev.mcpsecure.core.internal.policy.Node.MapNode;
 import dev.mcpsecure.core.internal.policy.Node.ScalarNode;
 import java.math.BigInteger;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,7 +83,8 @@ public final class PolicyBinder {
             "limits",
             "audit",
             "transport",
-            "preflight");
+            "preflight",
+            "pinning");
 
     private final Problems problems;
     private final Map<String, Node> nodes = new HashMap<>();
@@ -143,8 +147,20 @@ public final class PolicyBinder {
         AuditPolicy audit = audit(section(top, "audit"));
         TransportPolicy transport = transport(section(top, "transport"));
         PreflightPolicy preflight = preflight(section(top, "preflight"));
+        PinningPolicy pinning = pinning(section(top, "pinning"));
         top.finish(problems);
-        if (Arrays.asList(server, filesystem, commands, egress, tokens, secrets, limits, audit, transport, preflight)
+        if (Arrays.asList(
+                        server,
+                        filesystem,
+                        commands,
+                        egress,
+                        tokens,
+                        secrets,
+                        limits,
+                        audit,
+                        transport,
+                        preflight,
+                        pinning)
                 .contains(null)) {
             return null;
         }
@@ -161,7 +177,8 @@ public final class PolicyBinder {
                         limits,
                         audit,
                         transport,
-                        preflight));
+                        preflight,
+                        pinning));
     }
 
     private static List<String> sortedSections() {
@@ -451,6 +468,59 @@ public final class PolicyBinder {
         int before = problems.count();
         PreflightPolicy.Mode mode = enumValue(s, "mode", PreflightPolicy.Mode.class, PreflightPolicy.Mode.REPORT);
         return finish(s, before, () -> new PreflightPolicy(mode));
+    }
+
+    private PinningPolicy pinning(Section s) {
+        if (s == null) {
+            return null;
+        }
+        int before = problems.count();
+        PinningPolicy.Mode mode = enumValue(s, "mode", PinningPolicy.Mode.class, PinningPolicy.Mode.ENFORCE);
+        Path lockfile = value(s, "lockfile") == null
+                ? null
+                : path(s, "lockfile", "name the lockfile the lock command writes, such as mcp-secure.lock");
+        PinningPolicy.Lint lint = enumValue(s, "lint", PinningPolicy.Lint.class, PinningPolicy.Lint.REPORT);
+        Section signatureSection = value(s, "signature") == null ? null : section(s, "signature");
+        PinningPolicy.SignatureKey signature = null;
+        if (signatureSection != null) {
+            int signatureBefore = problems.count();
+            Path publicKey = value(signatureSection, "publicKey") == null
+                    ? null
+                    : path(
+                            signatureSection,
+                            "publicKey",
+                            "name the file holding the lockfile's public key (JWK or PEM)");
+            URI jwksUrl = null;
+            if (value(signatureSection, "jwksUrl") != null) {
+                String url = requiredText(signatureSection, "jwksUrl", "name where the signing keys are published");
+                jwksUrl = url == null ? null : uri(signatureSection, "jwksUrl", url);
+            }
+            Path key = publicKey;
+            URI jwks = jwksUrl;
+            signature = finish(
+                    signatureSection,
+                    signatureBefore,
+                    () -> new PinningPolicy.SignatureKey(Optional.ofNullable(key), Optional.ofNullable(jwks)));
+        }
+        if (signatureSection != null && signature == null) {
+            s.finish(problems);
+            return null;
+        }
+        Optional<PinningPolicy.SignatureKey> signed = Optional.ofNullable(signature);
+        return finish(s, before, () -> new PinningPolicy(mode, Optional.ofNullable(lockfile), lint, signed));
+    }
+
+    private URI uri(Section s, String key, String text) {
+        try {
+            return new URI(text);
+        } catch (URISyntaxException e) {
+            problems.add(
+                    s.take(key),
+                    s.path(key),
+                    Node.quote(text) + " is not a valid URL (" + e.getReason() + "); write one such as"
+                            + " https://keys.example.com/.well-known/jwks.json");
+            return null;
+        }
     }
 
     // structure
