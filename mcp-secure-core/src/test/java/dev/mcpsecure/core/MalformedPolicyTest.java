@@ -288,7 +288,32 @@ class MalformedPolicyTest {
                         "filesystem:\n  roots:\n    - path: /\n      access: READ_WRITE\n",
                         "3:13",
                         "filesystem.roots[0].path",
-                        "'/' cannot be a root"));
+                        "'/' cannot be a root"),
+                row(
+                        "pinning has two modes; a made-up one is not silently taken as either",
+                        "pinning:\n  lockfile: mcp-secure.lock\n  mode: warn\n",
+                        "3:9",
+                        "pinning.mode",
+                        "'warn' is not one of ENFORCE, REPORT"),
+                row(
+                        "a lockfile signature is verified against exactly one key source",
+                        "pinning:\n  lockfile: mcp-secure.lock\n  signature:\n    publicKey: lock.pub.pem\n"
+                                + "    jwksUrl: https://keys.example.com/jwks.json\n",
+                        "4:16",
+                        "pinning.signature.publicKey",
+                        "name exactly one of publicKey"),
+                row(
+                        "signing keys are never fetched in the clear from another host",
+                        "pinning:\n  lockfile: mcp-secure.lock\n  signature:\n    jwksUrl: http://keys.example.com/jwks.json\n",
+                        "4:14",
+                        "pinning.signature.jwksUrl",
+                        "must be https"),
+                row(
+                        "a signature requirement without a lockfile would pin nothing",
+                        "pinning:\n  signature:\n    publicKey: lock.pub.pem\n",
+                        "3:5",
+                        "pinning.signature",
+                        "a signature needs a lockfile"));
     }
 
     private static Arguments row(String why, String yaml, String location, String path, String... fragments) {

@@ -13,6 +13,7 @@ import dev.mcpsecure.api.FilesystemPolicy;
 import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.Limits;
+import dev.mcpsecure.api.PinningPolicy;
 import dev.mcpsecure.api.PolicyProblem;
 import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.ProgramPolicy;
@@ -29,6 +30,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -127,6 +129,37 @@ class PolicyLoaderTest {
 
         assertThat(PolicyLoader.load(file)).isEqualTo(expectedExample());
         assertThat(PolicyLoader.fromJson(json, "inline")).isEqualTo(expectedExample());
+    }
+
+    @Test
+    void pinningPathsResolveAgainstThePolicyFilesFolder(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("config/policy.yaml");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, """
+                pinning:
+                  lockfile: mcp-secure.lock
+                  mode: report
+                  lint: strict
+                  signature:
+                    publicKey: keys/lock.pub.pem
+                """);
+
+        PinningPolicy pinning = PolicyLoader.load(file).pinning();
+
+        assertThat(pinning)
+                .isEqualTo(new PinningPolicy(
+                        PinningPolicy.Mode.REPORT,
+                        Optional.of(dir.resolve("config/mcp-secure.lock").toAbsolutePath()),
+                        PinningPolicy.Lint.STRICT,
+                        Optional.of(PinningPolicy.SignatureKey.file(
+                                dir.resolve("config/keys/lock.pub.pem").toAbsolutePath()))));
+        assertThat(PolicyLoader.fromYaml("{}", "inline").pinning())
+                .as("no section: not pinned")
+                .isEqualTo(PinningPolicy.none());
+        assertThat(PolicyLoader.fromYaml("pinning:\n  lockfile: a.lock\n", "inline")
+                        .pinning())
+                .as("defaults: enforce, lint report, no signature; relative to the working folder when inline")
+                .isEqualTo(PinningPolicy.enforce(Path.of("a.lock")));
     }
 
     @ParameterizedTest

@@ -134,12 +134,14 @@ public final class ToolLint {
             return;
         }
         String name = tool.name();
+        int previous = ' ';
         for (int i = 0; i < text.length(); ) {
             int c = text.codePointAt(i);
-            Kind kind = hiddenKind(c);
+            Kind kind = isEmojiPresentationSelector(c, previous) ? null : hiddenKind(c);
             if (kind != null) {
                 findings.add(new Finding(name, field, i, kind, String.format(Locale.ROOT, "U+%04X", c)));
             }
+            previous = c;
             i += Character.charCount(c);
         }
         match(HIDDEN_BLOCK, text, name, field, Kind.HIDDEN_BLOCK, findings);
@@ -168,6 +170,22 @@ public final class ToolLint {
                 }
             }
         }
+    }
+
+    /**
+     * A single U+FE0E or U+FE0F right after a symbol picks its text or emoji form, as in "☀️";
+     * anywhere else (after a letter, or in a run) a variation selector only hides data.
+     */
+    private static boolean isEmojiPresentationSelector(int c, int previous) {
+        if (c != 0xFE0E && c != 0xFE0F) {
+            return false;
+        }
+        int type = Character.getType(previous);
+        return type == Character.OTHER_SYMBOL
+                || type == Character.MATH_SYMBOL
+                || type == Character.DECIMAL_DIGIT_NUMBER
+                || previous == '#'
+                || previous == '*';
     }
 
     private static Kind hiddenKind(int c) {
