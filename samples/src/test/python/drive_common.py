@@ -3,20 +3,20 @@
 import json
 
 
+async def call_one(session, call):
+    """Calls one planned tool; returns what came back as a dict."""
+    result = await session.call_tool(call["tool"], call.get("arguments", {}))
+    return {
+        "tool": call["tool"],
+        "isError": bool(result.is_error),
+        "text": [c.text for c in result.content if c.type == "text"],
+        "meta": result.meta or {},
+    }
+
+
 async def call_all(session, planned):
     """Calls each planned tool; returns what came back, one dict per call."""
-    calls = []
-    for call in planned:
-        result = await session.call_tool(call["tool"], call.get("arguments", {}))
-        calls.append(
-            {
-                "tool": call["tool"],
-                "isError": bool(result.is_error),
-                "text": [c.text for c in result.content if c.type == "text"],
-                "meta": result.meta or {},
-            }
-        )
-    return calls
+    return [await call_one(session, call) for call in planned]
 
 
 def print_report(init, tools, calls) -> None:

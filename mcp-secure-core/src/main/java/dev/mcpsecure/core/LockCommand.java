@@ -97,7 +97,9 @@ public final class LockCommand {
         }
         Path lockfile = pinning.lockfile().orElseThrow();
         SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
-        tools.accept(builder);
+        if (!ServerStart.addTools(builder, tools, err)) {
+            return ServerStart.EXIT_TOOLS_FAILED;
+        }
         List<String> findings = builder.lint();
         findings.forEach(finding -> err.println("lint: " + finding));
         if (!findings.isEmpty() && pinning.lint() == PinningPolicy.Lint.STRICT) {

@@ -85,6 +85,7 @@ public final class SecureMcpServer {
         private final SecurityPolicy policy;
         private final Redactor redactor = new Redactor();
         private final Map<String, Registration> tools = new LinkedHashMap<>();
+        private final Map<String, Registration> declared = new LinkedHashMap<>();
         private AuditSink auditSink;
         private TokenSource tokenSource;
         private SecretSource secretSource;
@@ -295,15 +296,27 @@ public final class SecureMcpServer {
         public Lockfile lock() {
             Map<McpSchema.Tool, Set<RiskClass>> pins = new LinkedHashMap<>();
             tools.values().forEach(registration -> pins.put(registration.tool(), registration.risks()));
+            declared.values().forEach(registration -> pins.put(registration.tool(), registration.risks()));
             return Lockfile.of(policy.server().name(), pins, policy.commands());
         }
 
-        /** The poisoning lint's findings on the tools registered so far, each a sentence naming tool, field and offset. */
+        /**
+         * The poisoning lint's findings on the tools registered and declared so far, each a
+         * sentence naming tool, field and offset.
+         */
         public List<String> lint() {
             return new ToolLint(policy.egress())
-                    .check(tools.values().stream().map(Registration::tool).toList()).stream()
+                    .check(surfaceTools()).stream()
                             .map(ToolLint.Finding::toString)
                             .toList();
+        }
+
+        /** The definitions of the tools registered at start and declared for runtime. */
+        private List<McpSchema.Tool> surfaceTools() {
+            List<McpSchema.Tool> all = new ArrayList<>();
+            tools.values().forEach(registration -> all.add(registration.tool()));
+            declared.values().forEach(registration -> all.add(registration.tool()));
+            return all;
         }
 
         /** The secured tool specifications and the filter that lists them, ready for any transport. */
@@ -350,8 +363,7 @@ public final class SecureMcpServer {
                 throw e;
             }
             List<String> pinProblems = new ArrayList<>(surface.programDrift(policy.commands()));
-            List<String> lintProblems = Pinning.lint(
-                    policy, tools.values().stream().map(Registration::tool).toList(), pipeline);
+            List<String> lintProblems = Pinning.lint(policy, surfaceTools(), pipeline);
             List<AsyncToolSpecification> specs = new ArrayList<>();
             List<String> refused = new ArrayList<>();
             for (Registration registration : tools.values()) {
@@ -489,6 +501,27 @@ public final class SecureMcpServer {
             return add(spec.tool(), Builder.declared(risks), set -> builder.prepared()
                     .pipeline()
                     .secure(spec, set));
+        }
+
+        /**
+         * Declares a tool the app may add at runtime, declaring {@code risks}, so that the {@code
+         * lock} command pins it and the start-up lint reads it. Declaring neither lists nor runs
+         * it; {@link #add} still checks it against the lockfile when it is added. Call it where the
+         * app adds its start-up tools, so the lock command sees it.
+         *
+         * @throws IllegalStateException if a tool of that name was already added or declared
+         */
+        public RuntimeTools declare(McpSchema.Tool tool, RiskClass... risks) {
+            Objects.requireNonNull(tool, "tool");
+            synchronized (builder) {
+                if (builder.tools.containsKey(tool.name())
+                        || builder.declared.putIfAbsent(
+                                        tool.name(), new Registration(tool, null, null, Builder.declared(risks)))
+                                != null) {
+                    throw new IllegalStateException("tool '" + tool.name() + "' was already added or declared");
+                }
+            }
+            return this;
         }
 
         /**

@@ -24,6 +24,24 @@ public record ServerStart(SecurityPolicy policy, SecureMcpServer.Builder builder
     /** The tools drifted from the lockfile (enforce mode), or the lockfile cannot be trusted. */
     public static final int EXIT_PINNING_FAILED = 65;
 
+    /** The app's code that adds its tools failed, such as on a filesystem root that does not exist. */
+    public static final int EXIT_TOOLS_FAILED = 70;
+
+    /**
+     * Runs the app's {@code tools} on {@code builder}; says on {@code err} why it failed, if it
+     * failed with an unchecked exception (its message names the problem, such as a missing root).
+     */
+    static boolean addTools(SecureMcpServer.Builder builder, Consumer<SecureMcpServer.Builder> tools, PrintStream err) {
+        try {
+            tools.accept(builder);
+            return true;
+        } catch (RuntimeException e) {
+            err.println("the server's tools could not be added: " + e.getMessage());
+            err.flush();
+            return false;
+        }
+    }
+
     /**
      * Says on {@code err} why pinning refused the start, one problem a line.
      *
@@ -55,7 +73,9 @@ public record ServerStart(SecurityPolicy policy, SecureMcpServer.Builder builder
         }
         SecurityPolicy policy = loaded.policy();
         SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
-        tools.accept(builder);
+        if (!addTools(builder, tools, err)) {
+            return new ServerStart(policy, null, EXIT_TOOLS_FAILED);
+        }
         Preflight.Report report = Preflight.run(policy, runtime);
         err.print(report.table());
         err.flush();

@@ -357,12 +357,7 @@ class ToolPinningTest {
 
     @Test
     void runtimeToolsPassTheSameCheckBeforeTheyBecomeVisible() throws IOException {
-        Path lockfile = dir.resolve("mcp-secure.lock");
-        SecureMcpServer.builder(policy(PinningPolicy.enforce(lockfile)))
-                .tool(tool(readFile()))
-                .tool(tool(listDirectory()))
-                .lock()
-                .write(lockfile);
+        Path lockfile = lockOriginal();
         SecureMcpServer.Builder builder = SecureMcpServer.builder(policy(PinningPolicy.enforce(lockfile)))
                 .auditSink(audit)
                 .tool(tool(readFile()));

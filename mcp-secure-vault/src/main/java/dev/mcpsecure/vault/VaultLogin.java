@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -228,6 +229,19 @@ public final class VaultLogin implements AutoCloseable {
                 s -> connection.data(
                         operation,
                         connection.call(operation, () -> s.client().logical().read(path))));
+    }
+
+    /**
+     * The {@code data} object of a write of {@code body} to {@code path}, with the retries of
+     * {@link #read}: only for writes that are safe to repeat, such as a transit signature.
+     */
+    JsonObject writeRepeatable(String path, Map<String, Object> body) {
+        String operation = "write " + path;
+        return withSession(
+                operation,
+                s -> connection.data(
+                        operation,
+                        connection.call(operation, () -> s.client().logical().write(path, body))));
     }
 
     /** The raw body of an answer that is not wrapped in {@code data}, such as a JWKS. */

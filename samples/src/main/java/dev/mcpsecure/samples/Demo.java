@@ -13,6 +13,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -232,6 +233,7 @@ public final class Demo {
             throws Exception {
         Path policy = work.resolve(name + ".yaml");
         Files.writeString(policy, policyText);
+        Files.copy(policies.resolve(name + ".lock"), work.resolve(name + ".lock"), StandardCopyOption.REPLACE_EXISTING);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ServerParameters parameters = ServerParameters.builder(java)
                 .args("-cp", jar.toString(), "dev.mcpsecure.samples." + mainClass, "--policy", policy.toString())

@@ -28,11 +28,8 @@ class GitServerIT {
         Files.writeString(repo.resolve("README.md"), "hello");
         git(repo, "add", "README.md");
         git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "first commit");
-        Path policy = tmp.resolve("policy.yaml");
-        Files.writeString(
-                policy,
-                Files.readString(Path.of("policies", "git.yaml"))
-                        .replace("/tmp/mcp-secure-samples/repo", repo.toString()));
+        Path policy = SamplePolicy.copy(
+                tmp, "git.yaml", text -> text.replace("/tmp/mcp-secure-samples/repo", repo.toString()));
 
         PythonDriver.Run run = PythonDriver.drive(
                 PythonDriver.command("dev.mcpsecure.samples.GitServer", "--policy", policy.toString()),

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -47,11 +46,8 @@ class HttpApiServerIT {
                     "-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=" + proxy.getLocalPort()
                             + " -Djava.net.useSystemProxies=true");
             int port = api.port();
-            Path policy = tmp.resolve("http-api.yaml");
-            Files.writeString(
-                    policy,
-                    Files.readString(Path.of("policies", "http-api.yaml"))
-                            .replace("port: " + SampleApi.DEFAULT_PORT, "port: " + port));
+            Path policy = SamplePolicy.copy(
+                    tmp, "http-api.yaml", text -> text.replace("port: " + SampleApi.DEFAULT_PORT, "port: " + port));
             String base = "http://127.0.0.1:" + port;
             PythonDriver.Run run = PythonDriver.drive(
                     PythonDriver.command("dev.mcpsecure.samples.HttpApiServer", "--policy", policy.toString()),

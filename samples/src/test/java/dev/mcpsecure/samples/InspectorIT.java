@@ -72,11 +72,10 @@ class InspectorIT {
     @Test
     void theHttpApiServer() throws Exception {
         try (SampleApi api = SampleApi.start(0)) {
-            Path policy = tmp.resolve("http-api.yaml");
-            Files.writeString(
-                    policy,
-                    Files.readString(Path.of("policies", "http-api.yaml"))
-                            .replace("port: " + SampleApi.DEFAULT_PORT, "port: " + api.port()));
+            Path policy = SamplePolicy.copy(
+                    tmp,
+                    "http-api.yaml",
+                    text -> text.replace("port: " + SampleApi.DEFAULT_PORT, "port: " + api.port()));
             List<String> server = server("HttpApiServer", policy);
             assertThat(inspect(server, "--method", "tools/list")).contains("\"fetch_json\"");
             assertThat(inspect(
@@ -93,10 +92,7 @@ class InspectorIT {
     }
 
     private Path policy(String name) throws IOException {
-        Path policy = tmp.resolve(name);
-        Files.writeString(
-                policy, Files.readString(Path.of("policies", name)).replace("/tmp/mcp-secure-samples", tmp.toString()));
-        return policy;
+        return SamplePolicy.copy(tmp, name, text -> text.replace("/tmp/mcp-secure-samples", tmp.toString()));
     }
 
     private static List<String> server(String mainClass, Path policy) {

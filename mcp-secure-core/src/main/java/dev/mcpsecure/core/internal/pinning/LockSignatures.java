@@ -48,7 +48,8 @@ import java.util.Set;
  * (compact serialization with an empty payload part). ES256 (P-256) and RS256/PS256 (RSA 2048 bits
  * or more) only; headers that point at other keys ({@code jku}, {@code x5u}, {@code jwk}, {@code
  * x5c}) or carry {@code crit} are refused. Keys come from JWK, JWK set or PEM files, or a JWKS URL.
- * Thread-safe.
+ * A key without a {@code kid} (such as one from a PEM file) is tried whatever {@code kid} the
+ * signature names; a key with one only for that {@code kid}. Thread-safe.
  */
 public final class LockSignatures {
 
@@ -199,7 +200,7 @@ public final class LockSignatures {
         }
         List<JWK> candidates = new ArrayList<>();
         for (JWK key : keys.getKeys()) {
-            if ((header.getKeyID() == null || header.getKeyID().equals(key.getKeyID()))
+            if ((key.getKeyID() == null || key.getKeyID().equals(header.getKeyID()))
                     && (key.getKeyUse() == null || KeyUse.SIGNATURE.equals(key.getKeyUse()))) {
                 candidates.add(key);
             }

@@ -1,6 +1,5 @@
 package dev.mcpsecure.core.internal.pipeline;
 
-import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpStreamableServerSession;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import java.util.List;
@@ -29,9 +28,7 @@ public final class GuardedStreamableProvider implements McpStreamableServerTrans
 
     @Override
     public Mono<Void> notifyClients(String method, Object params) {
-        if (McpSchema.METHOD_NOTIFICATION_TOOLS_LIST_CHANGED.equals(method)) {
-            surface.toolsChanged();
-        }
+        surface.beforeNotifying(method);
         return delegate.notifyClients(method, params);
     }
 

@@ -52,9 +52,7 @@ public final class GuardedTransportProvider implements McpServerTransportProvide
 
     @Override
     public Mono<Void> notifyClients(String method, Object params) {
-        if (McpSchema.METHOD_NOTIFICATION_TOOLS_LIST_CHANGED.equals(method)) {
-            surface.toolsChanged();
-        }
+        surface.beforeNotifying(method);
         return delegate.notifyClients(method, params);
     }
 

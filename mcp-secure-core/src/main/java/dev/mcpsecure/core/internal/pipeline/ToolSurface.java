@@ -209,6 +209,16 @@ public final class ToolSurface {
         return Decision.deny(ReasonCode.TOOL_NOT_ALLOWED, "tool '" + clip(name) + "' does not exist on this server");
     }
 
+    /**
+     * What transports call before they send the SDK's notification {@code method} to clients: on
+     * {@code tools/list_changed}, {@link #toolsChanged()}.
+     */
+    public void beforeNotifying(String method) {
+        if (McpSchema.METHOD_NOTIFICATION_TOOLS_LIST_CHANGED.equals(method)) {
+            toolsChanged();
+        }
+    }
+
     /** Gives the surface the built server whose tools {@link #toolsChanged()} looks at. */
     public void attach(McpAsyncServer server) {
         this.server = server;
