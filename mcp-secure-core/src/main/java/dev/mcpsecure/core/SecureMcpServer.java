@@ -63,8 +63,14 @@ import reactor.core.publisher.Mono;
  * same way ({@code TOOL_NOT_ALLOWED}, audited) before the SDK sees it, on every transport provider
  * built on {@code McpServerSession} (stdio, and the testkit's in-memory pair).
  *
- * <p>Add tools only through this builder: a tool added later with the SDK server's own {@code
- * addTool} bypasses the pipeline.
+ * <p>With {@code pinning.lockfile} in the policy, each tool must also match its pin ({@link
+ * ToolPins}, {@link Lockfile}): drift refuses the build ({@link PinningException}) or, in report
+ * mode, withholds the tool ({@code TOOL_DEFINITION_CHANGED}). Every listed tool carries its pin in
+ * {@code _meta} under {@link ToolPins#META_KEY}.
+ *
+ * <p>Add tools through this builder, or while the server runs through {@link
+ * Builder#runtimeTools()}: a tool added with the SDK server's own {@code addTool} bypasses the
+ * pipeline, so it is never listed nor called, and a registered tool it replaces is refused.
  */
 public final class SecureMcpServer {
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mcpsecure.api.AuditEvent;
+import dev.mcpsecure.api.PinningPolicy;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.ToolPolicy;
@@ -14,15 +15,19 @@ import dev.mcpsecure.testkit.RecordingAuditSink;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /** What a {@link SecureHttpServer} answers over real HTTP on loopback, beyond token verification. */
@@ -208,6 +213,67 @@ class SecureHttpServerTest {
             }
         }
         assertThat(audit.reasons()).containsExactly(ReasonCode.ALLOWED);
+    }
+
+    @Test
+    void onHttpTheGateRefusesDriftedAddedBehindItsBackAndReplacedTools(@TempDir Path dir) throws Exception {
+        RecordingAuditSink audit = new RecordingAuditSink();
+        Path lockfile = dir.resolve("mcp-secure.lock");
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .server("pinned-http", "")
+                .tool(ToolPolicy.builder("echo").build())
+                .tool(ToolPolicy.builder("shout").build())
+                .tool(ToolPolicy.builder("backdoor").build())
+                .pinning(new PinningPolicy(
+                        PinningPolicy.Mode.REPORT, Optional.of(lockfile), PinningPolicy.Lint.REPORT, Optional.empty()))
+                .build();
+        SecureMcpServer.builder(policy)
+                .tool(HttpFixture.tool("echo", request -> "hello"))
+                .tool(HttpFixture.tool("shout", request -> "HELLO"))
+                .lock()
+                .write(lockfile);
+        SecureMcpServer.Builder server = SecureMcpServer.builder(policy)
+                .auditSink(audit)
+                .tool(HttpFixture.tool("echo", request -> "hello"))
+                .tool(SyncToolSpecification.builder()
+                        .tool(McpSchema.Tool.builder("shout", Map.of("type", "object"))
+                                .description("changed after review")
+                                .build())
+                        .callHandler((exchange, request) -> {
+                            throw new AssertionError("a drifted tool never runs");
+                        })
+                        .build());
+        try (SecureHttpServer http = SecureHttpServer.builder(server, policy).start()) {
+            http.mcpServer().addTool(HttpFixture.tool("backdoor", request -> "BACKDOOR RAN"));
+            McpSyncClient client = McpClient.sync(
+                            HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + http.port())
+                                    .endpoint("/mcp")
+                                    .build())
+                    .requestTimeout(Duration.ofSeconds(20))
+                    .build();
+            try {
+                client.initialize();
+                assertThat(client.listTools().tools())
+                        .extracting(McpSchema.Tool::name)
+                        .containsExactly("echo");
+                assertReason(client, "shout", ReasonCode.TOOL_DEFINITION_CHANGED);
+                assertReason(client, "backdoor", ReasonCode.TOOL_NOT_ALLOWED);
+
+                http.mcpServer().addTool(HttpFixture.tool("echo", request -> "RAW ECHO RAN"));
+                assertThat(client.listTools().tools()).isEmpty();
+                assertReason(client, "echo", ReasonCode.TOOL_DEFINITION_CHANGED);
+            } finally {
+                client.close();
+            }
+        }
+        assertThat(audit.reasons()).doesNotContain(ReasonCode.ALLOWED);
+    }
+
+    private static void assertReason(McpSyncClient client, String tool, ReasonCode reason) {
+        McpSchema.CallToolResult result = client.callTool(
+                McpSchema.CallToolRequest.builder(tool).arguments(Map.of()).build());
+        assertThat(result.isError()).as(tool).isTrue();
+        assertThat(((McpSchema.TextContent) result.content().get(0)).text()).startsWith(reason.name() + ": ");
     }
 
     @Test
