@@ -192,12 +192,7 @@ class SecureHttpServerTest {
             assertThat(McpHttp.get(http.endpoint().resolve("/.well-known/oauth-protected-resource"), Map.of())
                             .status())
                     .isEqualTo(404);
-            McpSyncClient client = McpClient.sync(
-                            HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + http.port())
-                                    .endpoint("/mcp")
-                                    .build())
-                    .requestTimeout(Duration.ofSeconds(20))
-                    .build();
+            McpSyncClient client = sdkClient(http);
             try {
                 client.initialize();
                 assertThat(client.listTools().tools())
@@ -245,12 +240,7 @@ class SecureHttpServerTest {
                         .build());
         try (SecureHttpServer http = SecureHttpServer.builder(server, policy).start()) {
             http.mcpServer().addTool(HttpFixture.tool("backdoor", request -> "BACKDOOR RAN"));
-            McpSyncClient client = McpClient.sync(
-                            HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + http.port())
-                                    .endpoint("/mcp")
-                                    .build())
-                    .requestTimeout(Duration.ofSeconds(20))
-                    .build();
+            McpSyncClient client = sdkClient(http);
             try {
                 client.initialize();
                 assertThat(client.listTools().tools())
@@ -267,6 +257,15 @@ class SecureHttpServerTest {
             }
         }
         assertThat(audit.reasons()).doesNotContain(ReasonCode.ALLOWED);
+    }
+
+    /** The SDK's own streamable HTTP client for {@code http}, without a token. */
+    private static McpSyncClient sdkClient(SecureHttpServer http) {
+        return McpClient.sync(HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + http.port())
+                        .endpoint("/mcp")
+                        .build())
+                .requestTimeout(Duration.ofSeconds(20))
+                .build();
     }
 
     private static void assertReason(McpSyncClient client, String tool, ReasonCode reason) {
