@@ -1,18 +1,21 @@
 package dev.mcpsecure.core;
 
+import dev.mcpsecure.api.AuditEvent;
+import dev.mcpsecure.api.AuditSink;
+import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.core.internal.stdio.StdioLineTransport;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.server.McpSyncServer;
-import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
-import java.io.FilterInputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves an app's tools over stdio (the preferred transport: no listening socket) behind a policy
@@ -87,22 +90,53 @@ public final class SecureStdioServer {
             return start.exitCode();
         }
         SecureMcpServer.Builder builder = start.builder();
-        CountDownLatch stdinClosed = new CountDownLatch(1);
+        SecurityPolicy policy = start.policy();
+        AuditSink audit = builder.effectiveAuditSink();
+        StdioLineTransport transport = new StdioLineTransport(
+                McpJsonDefaults.getMapper(),
+                in,
+                out,
+                policy.limits().maxMessageBytes(),
+                detail -> recordMalformed(audit, policy.server().name(), detail));
         McpSyncServer server;
         try {
-            server = builder.buildSync(new StdioServerTransportProvider(
-                    McpJsonDefaults.getMapper(), new EndSignalling(in, stdinClosed), out));
+            server = builder.buildSync(transport);
         } catch (PinningException e) {
             return ServerStart.refused(e, err);
         }
         try {
-            stdinClosed.await();
+            transport.awaitEndOfInput();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             server.closeGracefully();
         }
         return EXIT_OK;
+    }
+
+    /** Audits one malformed message ({@code MALFORMED_MESSAGE}); a failing sink is logged, not thrown at the reader. */
+    private static void recordMalformed(AuditSink audit, String server, String detail) {
+        try {
+            audit.record(new AuditEvent(
+                    Instant.now(),
+                    server,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    false,
+                    ReasonCode.MALFORMED_MESSAGE,
+                    null,
+                    0,
+                    0,
+                    null,
+                    detail,
+                    null));
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger("dev.mcpsecure.core").error("the audit sink failed on a malformed message", e);
+        }
     }
 
     private static String policyFile(String[] args, Map<String, String> env) {
@@ -114,43 +148,5 @@ public final class SecureStdioServer {
             return fromEnv == null || fromEnv.isBlank() ? null : fromEnv;
         }
         return null;
-    }
-
-    /** Counts {@code closed} down when the stream ends or fails. */
-    private static final class EndSignalling extends FilterInputStream {
-        private final CountDownLatch closed;
-
-        EndSignalling(InputStream in, CountDownLatch closed) {
-            super(in);
-            this.closed = closed;
-        }
-
-        @Override
-        public int read() throws IOException {
-            return signalOnEnd(() -> super.read());
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            return signalOnEnd(() -> super.read(buffer, offset, length));
-        }
-
-        private int signalOnEnd(IoRead read) throws IOException {
-            try {
-                int result = read.get();
-                if (result < 0) {
-                    closed.countDown();
-                }
-                return result;
-            } catch (IOException e) {
-                closed.countDown();
-                throw e;
-            }
-        }
-
-        @FunctionalInterface
-        private interface IoRead {
-            int get() throws IOException;
-        }
     }
 }

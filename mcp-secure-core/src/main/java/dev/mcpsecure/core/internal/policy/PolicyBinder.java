@@ -418,7 +418,8 @@ public final class PolicyBinder {
         int before = problems.count();
         long maxArgumentBytes = size(s, "maxArgumentBytes", Limits.DEFAULT_MAX_ARGUMENT_BYTES);
         int maxConcurrentCalls = integer(s, "maxConcurrentCalls", Limits.DEFAULT_MAX_CONCURRENT_CALLS);
-        return finish(s, before, () -> new Limits(maxArgumentBytes, maxConcurrentCalls));
+        long maxMessageBytes = size(s, "maxMessageBytes", Limits.DEFAULT_MAX_MESSAGE_BYTES);
+        return finish(s, before, () -> new Limits(maxArgumentBytes, maxConcurrentCalls, maxMessageBytes));
     }
 
     private AuditPolicy audit(Section s) {
