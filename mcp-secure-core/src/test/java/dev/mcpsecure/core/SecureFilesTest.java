@@ -217,6 +217,11 @@ class SecureFilesTest {
                         "{ro}/" + "d/".repeat(2100) + "a.txt",
                         "PATH_INVALID"),
                 row("an empty path", Op.READ, "", "PATH_INVALID"),
+                row(
+                        "more than 128 levels (deny patterns are checked per level: the cost grows with the square)",
+                        Op.READ,
+                        "{ro}/" + "d/".repeat(130) + "a.txt",
+                        "PATH_INVALID"),
 
                 // modes, sensitive files, sizes
                 row("writing into a read-only root", Op.WRITE, "{ro}/a.txt", "PATH_READ_ONLY"),
