@@ -132,6 +132,16 @@ class PolicyLoaderTest {
     }
 
     @Test
+    void anEmojiAcrossTheYamlReadersBufferEdgeLoads() {
+        // snakeyaml-engine 3.0.1 threw IndexOutOfBoundsException when a surrogate pair straddled its
+        // 1,024-character buffer (found by PolicyLoaderFuzzTest); 3.1.1 reads it
+        String yaml = "# " + "x".repeat(1022) + "\uD83D\uDE00 a comment\ntools:\n  - name: a\n";
+        assert Character.isHighSurrogate(yaml.charAt(1024));
+
+        assertThat(PolicyLoader.fromYaml(yaml, "emoji.yaml").tool("a")).isPresent();
+    }
+
+    @Test
     void pinningPathsResolveAgainstThePolicyFilesFolder(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("config/policy.yaml");
         Files.createDirectories(file.getParent());

@@ -68,6 +68,18 @@ final class DocumentReader {
             return null;
         } catch (RefusedConstruct e) {
             return null;
+        } catch (RuntimeException e) {
+            // A parser bug must not escape as an untyped exception (the fuzzer found one in
+            // snakeyaml-engine 3.0.1): report it as a problem, with where the parser had got to.
+            TokenStreamLocation at = parser.currentLocation();
+            problems.add(
+                    at == null ? 0 : Math.max(0, at.getLineNr()),
+                    at == null ? 0 : Math.max(0, at.getColumnNr()),
+                    "",
+                    "the " + problems.format() + " parser failed here ("
+                            + e.getClass().getSimpleName()
+                            + "); check the text around this place for unusual characters");
+            return null;
         }
     }
 
