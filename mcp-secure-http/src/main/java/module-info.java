@@ -11,6 +11,7 @@ module dev.mcpsecure.http {
     requires jakarta.servlet;
     requires tools.jackson.databind;
     requires org.slf4j;
+    requires java.net.http;
 
     exports dev.mcpsecure.http;
 }

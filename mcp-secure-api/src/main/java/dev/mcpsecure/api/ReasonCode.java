@@ -114,5 +114,11 @@ public enum ReasonCode {
      */
     TOOL_DEFINITION_SUSPICIOUS,
     /** The lockfile is missing, malformed, or its required signature is missing or does not verify. */
-    LOCKFILE_INVALID
+    LOCKFILE_INVALID,
+
+    // HTTP sessions
+    /** An HTTP request names an MCP session the server does not have: never created, deleted or expired. */
+    SESSION_UNKNOWN,
+    /** An HTTP {@code initialize} would open more live sessions than the transport policy allows. */
+    SESSION_LIMIT
 }

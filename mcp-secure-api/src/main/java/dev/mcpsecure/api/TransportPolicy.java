@@ -1,5 +1,6 @@
 package dev.mcpsecure.api;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,14 +16,36 @@ import java.util.regex.Pattern;
  *     with any other {@code Origin} are refused
  * @param auth bearer-token authentication of callers; required for a non-loopback bind, empty
  *     (no authentication) allowed only on loopback
+ * @param maxSessions live MCP sessions at once, 1 to 100,000; an {@code initialize} beyond it is
+ *     refused with HTTP 503
+ * @param sessionIdleTimeout a session with no request for this long is ended (the SDK's session
+ *     deleted; its id answered with 404 afterwards), 10 s to 24 h
+ * @param readTimeout longest silence on a connection, 1 s to 10 min; a request body must also
+ *     arrive at {@link #MIN_REQUEST_BYTES_PER_SECOND} or faster, so a client trickling bytes holds
+ *     no worker thread for long
  */
 public record TransportPolicy(
-        String bind, boolean allowPublicBind, List<String> allowedOrigins, Optional<BearerAuthPolicy> auth) {
+        String bind,
+        boolean allowPublicBind,
+        List<String> allowedOrigins,
+        Optional<BearerAuthPolicy> auth,
+        int maxSessions,
+        Duration sessionIdleTimeout,
+        Duration readTimeout) {
 
     /** The bind address when the policy sets none. */
     public static final String DEFAULT_BIND = "127.0.0.1";
 
     private static final Pattern ORIGIN = Pattern.compile("https?://(\\[[0-9a-f:.]+\\]|[a-z0-9.-]+)(:[0-9]{1,5})?");
+    /** Live sessions when the policy sets none. */
+    public static final int DEFAULT_MAX_SESSIONS = 100;
+    /** Session idle timeout when the policy sets none. */
+    public static final Duration DEFAULT_SESSION_IDLE_TIMEOUT = Duration.ofMinutes(30);
+    /** Read timeout when the policy sets none. */
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
+    /** Slowest accepted request body, in bytes per second (averaged over the body). */
+    public static final long MIN_REQUEST_BYTES_PER_SECOND = 1024;
+
     private static final TransportPolicy DEFAULTS =
             new TransportPolicy(DEFAULT_BIND, false, List.of(), Optional.empty());
 
@@ -31,7 +54,12 @@ public record TransportPolicy(
         Checks checks = new Checks()
                 .check("bind", bindProblem(bind, allowPublicBind))
                 .check("allowedOrigins", Checks.noNullElements(allowedOrigins))
-                .check("auth", Checks.notNull(auth));
+                .check("auth", Checks.notNull(auth))
+                .check("maxSessions", Checks.between(maxSessions, 1, 100_000))
+                .check(
+                        "sessionIdleTimeout",
+                        Checks.between(sessionIdleTimeout, Duration.ofSeconds(10), Duration.ofHours(24)))
+                .check("readTimeout", Checks.between(readTimeout, Duration.ofSeconds(1), Duration.ofMinutes(10)));
         if (bind != null && auth != null && auth.isEmpty() && allowPublicBind && !IpLiterals.isLoopback(bind)) {
             checks.check(
                     "auth",
@@ -45,6 +73,19 @@ public record TransportPolicy(
         }
         checks.throwIfAny();
         allowedOrigins = List.copyOf(allowedOrigins);
+    }
+
+    /** These listening options with the default session and timeout limits. */
+    public TransportPolicy(
+            String bind, boolean allowPublicBind, List<String> allowedOrigins, Optional<BearerAuthPolicy> auth) {
+        this(
+                bind,
+                allowPublicBind,
+                allowedOrigins,
+                auth,
+                DEFAULT_MAX_SESSIONS,
+                DEFAULT_SESSION_IDLE_TIMEOUT,
+                DEFAULT_READ_TIMEOUT);
     }
 
     /** Loopback only, no browser origins. */
@@ -85,8 +126,35 @@ public record TransportPolicy(
         private boolean allowPublicBind;
         private final List<String> allowedOrigins = new ArrayList<>();
         private BearerAuthPolicy auth;
+        private Integer maxSessions;
+        private Duration sessionIdleTimeout;
+        private Duration readTimeout;
 
         private Builder() {}
+
+        /** Live sessions at once; default {@link #DEFAULT_MAX_SESSIONS}. */
+        public Builder maxSessions(int max) {
+            Checks.requireUnset(maxSessions, "maxSessions");
+            Checks.require("maxSessions", Checks.between(max, 1, 100_000));
+            maxSessions = max;
+            return this;
+        }
+
+        /** How long an idle session lives; default {@link #DEFAULT_SESSION_IDLE_TIMEOUT}. */
+        public Builder sessionIdleTimeout(Duration timeout) {
+            Checks.requireUnset(sessionIdleTimeout, "sessionIdleTimeout");
+            Checks.require("sessionIdleTimeout", Checks.between(timeout, Duration.ofSeconds(10), Duration.ofHours(24)));
+            sessionIdleTimeout = timeout;
+            return this;
+        }
+
+        /** Longest silence on a connection; default {@link #DEFAULT_READ_TIMEOUT}. */
+        public Builder readTimeout(Duration timeout) {
+            Checks.requireUnset(readTimeout, "readTimeout");
+            Checks.require("readTimeout", Checks.between(timeout, Duration.ofSeconds(1), Duration.ofMinutes(10)));
+            readTimeout = timeout;
+            return this;
+        }
 
         /** Requires bearer tokens as {@code auth} says; default none (loopback only). */
         public Builder auth(BearerAuthPolicy auth) {
@@ -123,7 +191,13 @@ public record TransportPolicy(
          */
         public TransportPolicy build() {
             return new TransportPolicy(
-                    bind == null ? DEFAULT_BIND : bind, allowPublicBind, allowedOrigins, Optional.ofNullable(auth));
+                    bind == null ? DEFAULT_BIND : bind,
+                    allowPublicBind,
+                    allowedOrigins,
+                    Optional.ofNullable(auth),
+                    maxSessions == null ? DEFAULT_MAX_SESSIONS : maxSessions,
+                    sessionIdleTimeout == null ? DEFAULT_SESSION_IDLE_TIMEOUT : sessionIdleTimeout,
+                    readTimeout == null ? DEFAULT_READ_TIMEOUT : readTimeout);
         }
     }
 }

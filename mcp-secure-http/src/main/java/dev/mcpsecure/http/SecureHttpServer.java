@@ -9,11 +9,14 @@ import dev.mcpsecure.api.VerifiedToken;
 import dev.mcpsecure.core.JwtTokenVerifier;
 import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.http.internal.HttpGate;
+import dev.mcpsecure.http.internal.SessionReaper;
+import dev.mcpsecure.http.internal.SessionTable;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -21,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.LongSupplier;
 import org.eclipse.jetty.ee11.servlet.FilterHolder;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
@@ -28,6 +32,7 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -64,11 +69,21 @@ public final class SecureHttpServer implements AutoCloseable {
     private final Server jetty;
     private final McpSyncServer mcp;
     private final URI endpointUri;
+    private final SessionReaper reaper;
+    private final SessionTable sessions;
 
-    private SecureHttpServer(Server jetty, McpSyncServer mcp, URI endpointUri) {
+    private SecureHttpServer(
+            Server jetty, McpSyncServer mcp, URI endpointUri, SessionReaper reaper, SessionTable sessions) {
         this.jetty = jetty;
         this.mcp = mcp;
         this.endpointUri = endpointUri;
+        this.reaper = reaper;
+        this.sessions = sessions;
+    }
+
+    /** The MCP sessions live now (created, not yet deleted or expired). */
+    public int liveSessions() {
+        return sessions.live();
     }
 
     /** A builder for the server {@code server} describes (its policy gives the transport settings). */
@@ -94,6 +109,7 @@ public final class SecureHttpServer implements AutoCloseable {
     /** Stops listening and closes the MCP server. */
     @Override
     public void close() {
+        reaper.close();
         try {
             mcp.close();
         } finally {
@@ -113,6 +129,7 @@ public final class SecureHttpServer implements AutoCloseable {
         private String endpoint = DEFAULT_ENDPOINT;
         private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
         private TokenVerifier verifier;
+        private LongSupplier sessionClock = System::nanoTime;
 
         private Builder(SecureMcpServer.Builder server, SecurityPolicy policy) {
             this.server = Objects.requireNonNull(server, "server");
@@ -156,6 +173,12 @@ public final class SecureHttpServer implements AutoCloseable {
             return this;
         }
 
+        /** The clock session idleness is measured with; for tests. */
+        Builder sessionClock(LongSupplier nanoTime) {
+            this.sessionClock = nanoTime;
+            return this;
+        }
+
         /**
          * Builds the MCP server on the transport and starts listening.
          *
@@ -190,10 +213,11 @@ public final class SecureHttpServer implements AutoCloseable {
             http.setSendServerVersion(false);
             http.setSendXPoweredBy(false);
             http.setRequestHeaderSize(32 * 1024);
+
             ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
             connector.setHost(transport.bind());
             connector.setPort(port);
-            connector.setIdleTimeout(60_000);
+            connector.setIdleTimeout(transport.readTimeout().toMillis());
             jetty.addConnector(connector);
 
             try {
@@ -211,6 +235,9 @@ public final class SecureHttpServer implements AutoCloseable {
                     + "/.well-known/oauth-protected-resource"
                     + (resourceUri.getRawPath() == null ? "" : resourceUri.getRawPath());
 
+            SessionTable sessions =
+                    new SessionTable(transport.maxSessions(), transport.sessionIdleTimeout(), sessionClock);
+            SessionReaper reaper = new SessionReaper(sessions);
             HttpGate gate = new HttpGate(new HttpGate.Settings(
                     policy,
                     endpoint,
@@ -223,19 +250,24 @@ public final class SecureHttpServer implements AutoCloseable {
                     metadataUrl,
                     auth == null ? List.of() : auth.authorizationServers(),
                     server.effectiveAuditSink(),
-                    server::refusalFor));
+                    server::refusalFor,
+                    sessions,
+                    reaper));
             ServletContextHandler context = new ServletContextHandler();
             context.setContextPath("/");
             ServletHolder holder = new ServletHolder(provider);
             holder.setAsyncSupported(true);
             context.addServlet(holder, "/*");
             context.addFilter(new FilterHolder(gate), "/*", EnumSet.of(DispatcherType.REQUEST));
-            jetty.setHandler(context);
+            // a request body slower than this on average is cut off (reads fail): a client trickling
+            // bytes cannot hold a worker thread; responses (SSE streams) have no minimum rate
+            jetty.setHandler(new MinimumDataRateHandler(context, TransportPolicy.MIN_REQUEST_BYTES_PER_SECOND, 0));
 
             McpSyncServer mcp = server.buildSync(provider);
             try {
                 jetty.start();
             } catch (Exception e) {
+                reaper.close();
                 mcp.close();
                 try {
                     jetty.stop();
@@ -244,7 +276,9 @@ public final class SecureHttpServer implements AutoCloseable {
                 }
                 throw new IllegalStateException("cannot start the HTTP server on " + local + ": " + e.getMessage(), e);
             }
-            return new SecureHttpServer(jetty, mcp, local);
+            Duration period = transport.sessionIdleTimeout().dividedBy(4);
+            reaper.start(local, period.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : period);
+            return new SecureHttpServer(jetty, mcp, local, reaper, sessions);
         }
 
         /** {@code host:port} forms a client may send for this server, lower case. */

@@ -63,6 +63,15 @@ final class McpHttp {
         return send(request.build());
     }
 
+    /** Ends {@code session} with a DELETE of the endpoint. */
+    static Answer delete(URI endpoint, String session) {
+        return send(HttpRequest.newBuilder(endpoint)
+                .timeout(Duration.ofSeconds(10))
+                .header("Mcp-Session-Id", session)
+                .DELETE()
+                .build());
+    }
+
     static Answer get(URI uri, Map<String, String> headers) {
         HttpRequest.Builder request =
                 HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET();

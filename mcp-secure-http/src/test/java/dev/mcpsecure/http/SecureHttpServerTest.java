@@ -166,15 +166,6 @@ class SecureHttpServerTest {
     }
 
     @Test
-    void aBodyOverTheCapIs413() {
-        String big = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"pad\":\"" + "x".repeat(70_000)
-                + "\"}}";
-        McpHttp.Answer answer = McpHttp.post(endpoint, USER, null, Map.of(), big);
-        assertThat(answer.status()).isEqualTo(413);
-        assertThat(fixture.audit.reasons()).containsExactly(ReasonCode.REQUEST_TOO_LARGE);
-    }
-
-    @Test
     void otherPathsAre404() {
         assertThat(McpHttp.get(endpoint.resolve("/admin"), Map.of()).status()).isEqualTo(404);
     }

@@ -8,6 +8,7 @@ import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenVerifier;
 import dev.mcpsecure.api.ToolPolicy;
+import dev.mcpsecure.api.TransportPolicy;
 import dev.mcpsecure.api.VerifiedToken;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -53,6 +54,8 @@ public final class HttpGate implements Filter {
     public static final String CALLER = VerifiedToken.TRANSPORT_CONTEXT_KEY;
 
     private static final String METADATA_PATH = "/.well-known/oauth-protected-resource";
+    private static final int PARSE_ERROR = -32700;
+    private static final int INVALID_REQUEST = -32600;
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** Everything the gate needs to decide. */
@@ -68,7 +71,9 @@ public final class HttpGate implements Filter {
             String metadataUrl,
             List<String> authorizationServers,
             AuditSink audit,
-            Function<String, Decision> surface) {}
+            Function<String, Decision> surface,
+            SessionTable sessions,
+            SessionReaper reaper) {}
 
     private final Settings settings;
     private final byte[] metadata;
@@ -141,6 +146,13 @@ public final class HttpGate implements Filter {
                             + " byte cap");
             return;
         }
+        String session = http.getHeader("Mcp-Session-Id");
+        if (method.equals("DELETE")
+                && session != null
+                && settings.reaper().internal(http.getHeader(SessionReaper.INTERNAL_HEADER))) {
+            chain.doFilter(http, response); // this process ending an idle session
+            return;
+        }
         VerifiedToken caller = null;
         if (settings.verifier() != null) {
             String authorization = http.getHeader("Authorization");
@@ -156,9 +168,47 @@ public final class HttpGate implements Filter {
                 return;
             }
         }
+        if (session != null) {
+            SessionTable.State state = settings.sessions().touch(session);
+            if (state != SessionTable.State.LIVE) {
+                if (state == SessionTable.State.EXPIRED) {
+                    settings.reaper().delete(session);
+                }
+                refuse(
+                        out,
+                        404,
+                        caller,
+                        null,
+                        ReasonCode.SESSION_UNKNOWN,
+                        "session " + clip(session)
+                                + (state == SessionTable.State.EXPIRED
+                                        ? " expired after being idle; initialize a new one"
+                                        : " does not exist; initialize a new one"));
+                return;
+            }
+        }
         HttpServletRequest forward = http;
+        boolean initialize = false;
         if (method.equals("POST")) {
-            byte[] body = readCapped(http.getInputStream(), settings.maxRequestBytes());
+            byte[] body;
+            try {
+                body = readCapped(http.getInputStream(), settings.maxRequestBytes());
+            } catch (IOException slowOrGone) {
+                // too slow (the minimum data rate) or the client went away: no worker waits on it
+                try {
+                    refuse(
+                            out,
+                            408,
+                            caller,
+                            null,
+                            ReasonCode.TIMEOUT,
+                            "the request body did not arrive at " + TransportPolicy.MIN_REQUEST_BYTES_PER_SECOND
+                                    + " bytes a second or faster");
+                } catch (IOException | IllegalStateException cannotAnswer) {
+                    // the connection is gone; the audit line is written
+                }
+                return;
+            }
             if (body == null) {
                 refuse(
                         out,
@@ -169,7 +219,38 @@ public final class HttpGate implements Filter {
                         "the request body is over the " + settings.maxRequestBytes() + " byte cap");
                 return;
             }
-            if (!admitToolCalls(body, caller, out)) {
+            JsonNode root;
+            try {
+                root = JSON.readTree(body);
+            } catch (RuntimeException e) {
+                refuse(out, 400, caller, null, ReasonCode.MALFORMED_MESSAGE, "the body is not JSON", PARSE_ERROR);
+                return;
+            }
+            if (root == null || !(root.isObject() || root.isArray())) {
+                refuse(
+                        out,
+                        400,
+                        caller,
+                        null,
+                        ReasonCode.MALFORMED_MESSAGE,
+                        "the body is not a JSON-RPC message (a JSON object)");
+                return;
+            }
+            initialize =
+                    root.isObject() && "initialize".equals(root.path("method").asString(""));
+            if (initialize && session == null && settings.sessions().full()) {
+                out.setHeader("Retry-After", "30");
+                refuse(
+                        out,
+                        503,
+                        caller,
+                        null,
+                        ReasonCode.SESSION_LIMIT,
+                        "the server has its maximum of "
+                                + settings.policy().transport().maxSessions() + " live sessions; try again later");
+                return;
+            }
+            if (!admitToolCalls(root, caller, out)) {
                 return;
             }
             forward = new BufferedBody(http, body);
@@ -178,16 +259,16 @@ public final class HttpGate implements Filter {
             forward.setAttribute(CALLER, caller);
         }
         chain.doFilter(forward, response);
+        String created = out.getHeader("Mcp-Session-Id");
+        if (initialize && created != null && out.getStatus() == 200) {
+            settings.sessions().opened(created);
+        } else if (method.equals("DELETE") && session != null && out.getStatus() == 200) {
+            settings.sessions().closed(session);
+        }
     }
 
     /** Checks each tools/call in the body; answers and returns false at the first refusal. */
-    private boolean admitToolCalls(byte[] body, VerifiedToken caller, HttpServletResponse out) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(body);
-        } catch (RuntimeException e) {
-            return true; // the SDK answers malformed JSON with its own JSON-RPC error
-        }
+    private boolean admitToolCalls(JsonNode root, VerifiedToken caller, HttpServletResponse out) throws IOException {
         List<JsonNode> messages = new ArrayList<>();
         if (root != null && root.isArray()) {
             root.forEach(messages::add);
@@ -266,11 +347,24 @@ public final class HttpGate implements Filter {
     private void refuse(
             HttpServletResponse out, int status, VerifiedToken caller, String tool, ReasonCode reason, String detail)
             throws IOException {
+        refuse(out, status, caller, tool, reason, detail, INVALID_REQUEST);
+    }
+
+    /** Answers with {@code status} and a JSON-RPC error of {@code code} naming the reason, audited. */
+    private void refuse(
+            HttpServletResponse out,
+            int status,
+            VerifiedToken caller,
+            String tool,
+            ReasonCode reason,
+            String detail,
+            int code)
+            throws IOException {
         audit(caller, tool, Decision.deny(reason, "HTTP " + status + ": " + detail));
         out.setStatus(status);
         out.setContentType("application/json");
         Map<String, Object> error = new LinkedHashMap<>();
-        error.put("code", -32600);
+        error.put("code", code);
         error.put("message", reason.name() + ": " + detail);
         error.put("data", Map.of("dev.mcpsecure/reason", reason.name()));
         Map<String, Object> reply = new LinkedHashMap<>();

@@ -445,7 +445,14 @@ public final class PolicyBinder {
             s.finish(problems);
             return null;
         }
-        return finish(s, before, () -> new TransportPolicy(bind, allowPublicBind, origins, Optional.ofNullable(auth)));
+        int maxSessions = integer(s, "maxSessions", TransportPolicy.DEFAULT_MAX_SESSIONS);
+        Duration idle = duration(s, "sessionIdleTimeout", TransportPolicy.DEFAULT_SESSION_IDLE_TIMEOUT);
+        Duration readTimeout = duration(s, "readTimeout", TransportPolicy.DEFAULT_READ_TIMEOUT);
+        return finish(
+                s,
+                before,
+                () -> new TransportPolicy(
+                        bind, allowPublicBind, origins, Optional.ofNullable(auth), maxSessions, idle, readTimeout));
     }
 
     private BearerAuthPolicy auth(Section s) {
