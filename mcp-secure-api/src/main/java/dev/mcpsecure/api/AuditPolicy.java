@@ -1,16 +1,48 @@
 package dev.mcpsecure.api;
 
+import java.time.Duration;
+
 /**
- * What the audit log records besides the decision itself.
+ * What the audit log records besides the decision itself, and what happens when it cannot.
  *
  * @param includeArguments whether audit events carry the tool arguments (redacted); by default
  *     they carry only the arguments' SHA-256 digest
+ * @param failMode what a call gets when its audit event cannot be written (the sink throws, or
+ *     takes longer than {@code timeout}): {@link FailMode#CLOSED} (the default) withholds an allowed
+ *     call's result ({@code AUDIT_UNAVAILABLE}) and, while a write is stuck past the timeout,
+ *     refuses new calls without waiting; {@link FailMode#OPEN} lets calls through and only counts
+ *     the lost events
+ * @param timeout how long one audit write may take before it counts as failed, 1 ms to 1 min
  */
-public record AuditPolicy(boolean includeArguments) {
+public record AuditPolicy(boolean includeArguments, FailMode failMode, Duration timeout) {
 
-    private static final AuditPolicy DEFAULTS = new AuditPolicy(false);
+    /** What a call gets when its audit event cannot be written. */
+    public enum FailMode {
+        /** No unaudited result: the call is denied with {@code AUDIT_UNAVAILABLE}. */
+        CLOSED,
+        /** The call goes on; the lost event is counted and logged. */
+        OPEN
+    }
 
-    /** Digests only, no argument values. */
+    /** The audit write timeout when the policy sets none. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
+
+    private static final AuditPolicy DEFAULTS = new AuditPolicy(false, FailMode.CLOSED, DEFAULT_TIMEOUT);
+
+    /** Validates the mode and the timeout. */
+    public AuditPolicy {
+        new Checks()
+                .check("failMode", Checks.notNull(failMode))
+                .check("timeout", Checks.between(timeout, Duration.ofMillis(1), Duration.ofMinutes(1)))
+                .throwIfAny();
+    }
+
+    /** Arguments as asked, fail closed, the default timeout. */
+    public AuditPolicy(boolean includeArguments) {
+        this(includeArguments, FailMode.CLOSED, DEFAULT_TIMEOUT);
+    }
+
+    /** Digests only, no argument values; fail closed after {@link #DEFAULT_TIMEOUT}. */
     public static AuditPolicy defaults() {
         return DEFAULTS;
     }

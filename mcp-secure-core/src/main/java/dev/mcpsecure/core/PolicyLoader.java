@@ -1,5 +1,6 @@
 package dev.mcpsecure.core;
 
+import dev.mcpsecure.api.AuditPolicy;
 import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.PinningPolicy;
 import dev.mcpsecure.api.SecurityPolicy;
@@ -167,6 +168,12 @@ public final class PolicyLoader {
 
     /** Logs what is allowed but risky: shells and launchers listed as programs. */
     private static SecurityPolicy warned(SecurityPolicy policy, String source) {
+        if (policy.audit().failMode() == AuditPolicy.FailMode.OPEN) {
+            LOG.warn(
+                    "{}: audit.failMode is open: when the audit log cannot be written, calls go on unaudited"
+                            + " (lost events are only counted); remove it to withhold their results instead",
+                    source);
+        }
         policy.commands().programs().forEach((name, program) -> {
             if (PolicyCommandGuard.isLauncher(program.path())) {
                 LOG.warn(

@@ -285,6 +285,16 @@ public final class SecureMcpServer {
         }
 
         /**
+         * How many call audit events were recorded, failed and dropped since the server was built
+         * (all zero before). Thread-safe.
+         */
+        public AuditCounters auditCounters() {
+            return prepared == null
+                    ? new AuditCounters(0, 0, 0)
+                    : prepared.pipeline().auditCounters();
+        }
+
+        /**
          * The handle through which the app adds and removes tools while the server runs; usable
          * once the server is built. Thread-safe.
          */

@@ -504,4 +504,47 @@ class SecureMcpServerTest {
         assertDenied(result, ReasonCode.AUDIT_UNAVAILABLE);
         assertThat(textOf(result)).doesNotContain("secret result");
     }
+
+    @Test
+    void failOpenLetsTheCallThroughAndCountsTheLostEvent() {
+        CountingTool echo = new CountingTool("echo", "result");
+        AuditSink broken = event -> {
+            throw new IllegalStateException("disk full");
+        };
+        SecureMcpServer.Builder builder = SecureMcpServer.builder(SecurityPolicy.builder()
+                        .tool(ToolPolicy.readOnly("echo"))
+                        .audit(new dev.mcpsecure.api.AuditPolicy(
+                                false, dev.mcpsecure.api.AuditPolicy.FailMode.OPEN, Duration.ofSeconds(1)))
+                        .build())
+                .auditSink(broken)
+                .tool(echo.spec);
+        McpSyncClient client = connect(builder);
+
+        assertThat(textOf(call(client, "echo", Map.of()))).isEqualTo("result");
+        assertThat(builder.auditCounters()).isEqualTo(new AuditCounters(0, 1, 0));
+    }
+
+    @Test
+    void anAuditWriteSlowerThanItsTimeoutWithholdsTheResult() {
+        CountingTool echo = new CountingTool("echo", "secret result");
+        AuditSink slow = event -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        SecureMcpServer.Builder builder = SecureMcpServer.builder(SecurityPolicy.builder()
+                        .tool(ToolPolicy.readOnly("echo"))
+                        .audit(new dev.mcpsecure.api.AuditPolicy(
+                                false, dev.mcpsecure.api.AuditPolicy.FailMode.CLOSED, Duration.ofMillis(20)))
+                        .build())
+                .auditSink(slow)
+                .tool(echo.spec);
+
+        CallToolResult result = call(connect(builder), "echo", Map.of());
+
+        assertDenied(result, ReasonCode.AUDIT_UNAVAILABLE);
+        assertThat(builder.auditCounters().failed()).isEqualTo(1);
+    }
 }

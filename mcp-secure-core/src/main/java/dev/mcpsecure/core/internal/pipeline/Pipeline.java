@@ -5,6 +5,7 @@ import dev.mcpsecure.api.AuditSink;
 import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.core.AuditCounters;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import java.time.Duration;
@@ -32,6 +33,7 @@ public final class Pipeline {
     private final Semaphore serverPermits;
     private final Redactor redactor;
     private final AuditSink auditSink;
+    private final AuditGate auditGate;
     private final boolean includeArguments;
     private final Duration confirmationTimeout;
     private final Incidents incidents = new Incidents();
@@ -46,6 +48,7 @@ public final class Pipeline {
         this.serverPermits = new Semaphore(policy.limits().maxConcurrentCalls());
         this.redactor = redactor;
         this.auditSink = auditSink;
+        this.auditGate = new AuditGate(auditSink, policy.audit(), System::nanoTime);
         this.includeArguments = policy.audit().includeArguments();
         this.confirmationTimeout = confirmationTimeout;
         this.toolThreads = Executors.newCachedThreadPool(daemonThreads("mcp-secure-tool-"));
@@ -110,18 +113,18 @@ public final class Pipeline {
     }
 
     /**
-     * Records {@code event}.
+     * Records a call's {@code event} through the audit gate.
      *
-     * @return false if the sink failed, in which case the call must not be reported as allowed
+     * @return false if the call must not be reported as allowed (the event was not written in
+     *     time and the audit policy fails closed)
      */
     public boolean audit(AuditEvent event) {
-        try {
-            auditSink.record(event);
-            return true;
-        } catch (RuntimeException e) {
-            LOG.error("the audit sink failed; the call's result is withheld", e);
-            return false;
-        }
+        return auditGate.record(event);
+    }
+
+    /** How many audit events were recorded, failed and dropped. */
+    public AuditCounters auditCounters() {
+        return auditGate.counters();
     }
 
     /** Stops the threads sync tools run on; running tools are interrupted. */

@@ -428,7 +428,10 @@ public final class PolicyBinder {
         }
         int before = problems.count();
         boolean includeArguments = bool(s, "includeArguments", false);
-        return finish(s, before, () -> new AuditPolicy(includeArguments));
+        AuditPolicy.FailMode failMode =
+                enumValue(s, "failMode", AuditPolicy.FailMode.class, AuditPolicy.FailMode.CLOSED);
+        Duration timeout = duration(s, "timeout", AuditPolicy.DEFAULT_TIMEOUT);
+        return finish(s, before, () -> new AuditPolicy(includeArguments, failMode, timeout));
     }
 
     private TransportPolicy transport(Section s) {
