@@ -67,9 +67,14 @@ public final class HttpApiServer {
                         : SecureStdioServer.run(args, HttpApiServer::register));
     }
 
-    /** Chooses the token source and adds fetch_json. */
+    /** Chooses the token source from this process's environment and adds fetch_json. */
     static void register(SecureMcpServer.Builder server) {
-        tokenSource(server, System.getenv());
+        register(server, System.getenv());
+    }
+
+    /** Chooses the token source from {@code env} (see the class description) and adds fetch_json. */
+    static void register(SecureMcpServer.Builder server, Map<String, String> env) {
+        tokenSource(server, env);
         EgressHttpClient http = server.egress();
         server.tool(
                 tool(

@@ -20,6 +20,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -258,12 +259,38 @@ public final class HttpGate implements Filter {
         if (caller != null) {
             forward.setAttribute(CALLER, caller);
         }
-        chain.doFilter(forward, response);
-        String created = out.getHeader("Mcp-Session-Id");
-        if (initialize && created != null && out.getStatus() == 200) {
-            settings.sessions().opened(created);
-        } else if (method.equals("DELETE") && session != null && out.getStatus() == 200) {
+        // a new session is known before its id reaches the client, whose next request follows at once
+        chain.doFilter(forward, initialize ? new SessionCapture(out, settings.sessions()) : out);
+        if (method.equals("DELETE") && session != null && out.getStatus() == 200) {
             settings.sessions().closed(session);
+        }
+    }
+
+    /** Records the session id the SDK sets on an initialize response, as it sets it. */
+    private static final class SessionCapture extends HttpServletResponseWrapper {
+        private final SessionTable sessions;
+
+        SessionCapture(HttpServletResponse response, SessionTable sessions) {
+            super(response);
+            this.sessions = sessions;
+        }
+
+        @Override
+        public void setHeader(String name, String value) {
+            capture(name, value);
+            super.setHeader(name, value);
+        }
+
+        @Override
+        public void addHeader(String name, String value) {
+            capture(name, value);
+            super.addHeader(name, value);
+        }
+
+        private void capture(String name, String value) {
+            if ("Mcp-Session-Id".equalsIgnoreCase(name) && value != null) {
+                sessions.opened(value);
+            }
         }
     }
 

@@ -1,0 +1,312 @@
+package dev.mcpsecure.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.core.PolicyLoader;
+import dev.mcpsecure.core.SecureMcpServer;
+import dev.mcpsecure.http.SecureHttpServer;
+import dev.mcpsecure.testkit.OpenBaoServer;
+import dev.mcpsecure.testkit.PythonMcpClient;
+import dev.mcpsecure.testkit.RecordingAuditSink;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.json.TypeRef;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HTTP-API sample under load, in this JVM so its threads, file descriptors and heap can be
+ * read: streamable HTTP with bearer tokens from a real OpenBao, the sample's fetch_json reaching
+ * the sample API through the egress guard with audience-bound tokens from OpenBao (VaultTokenSource),
+ * the lockfile checked, every guard on. {@code load.clients} Java SDK clients make
+ * {@code load.calls} calls each while one Python MCP client process makes {@code load.pythonCalls}.
+ *
+ * <p>Passes when no call fails, the audit log holds exactly one ALLOWED line per call, and threads,
+ * open file descriptors and heap after GC are back within bounds of their values after warm-up.
+ * Figures go to stderr and {@code target/load-report.txt}. CI runs 10 x 200 (+100 Python); the full
+ * run is {@code -Dload.clients=50 -Dload.calls=2000 -Dload.pythonCalls=2000} (docs/reliability.md).
+ */
+class LoadIT {
+
+    private static final int CLIENTS = Integer.getInteger("load.clients", 10);
+    private static final int CALLS = Integer.getInteger("load.calls", 200);
+    private static final int PYTHON_CALLS = Integer.getInteger("load.pythonCalls", 100);
+    private static final int THREAD_SLACK = 12;
+    private static final int FD_SLACK = 24;
+    private static final long HEAP_SLACK = 48L << 20;
+
+    @RegisterExtension
+    static final OpenBaoServer bao = new OpenBaoServer();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void manyClientsManyCallsNoErrorsOneAuditLineEachNoLeaks() throws Exception {
+        int port = freePort();
+        String resource = "http://127.0.0.1:" + port + "/mcp";
+        bao.identityTokenRole("mcp", "load-client", resource, Duration.ofMinutes(30));
+        bao.identityTokenRole("mcp", "weather-reader", SampleApi.AUDIENCE, Duration.ofMinutes(2));
+        bao.policy("load-client", "path \"identity/oidc/token/load-client\" { capabilities = [\"read\"] }");
+        bao.policy("http-api-server", "path \"identity/oidc/token/weather-reader\" { capabilities = [\"read\"] }");
+        OpenBaoServer.AppRole client =
+                bao.appRole("load-client", List.of("load-client"), Duration.ofMinutes(30), Duration.ofHours(1));
+        OpenBaoServer.AppRole server =
+                bao.appRole("http-api-server", List.of("http-api-server"), Duration.ofMinutes(30), Duration.ofHours(1));
+        Path roleId = Files.writeString(tmp.resolve("role-id"), server.roleId());
+        Path secretId = Files.writeString(tmp.resolve("secret-id"), server.secretId());
+        String clientToken = login(client);
+        String token =
+                (String) OpenBaoServer.data(bao.call("GET", "identity/oidc/token/load-client", null, clientToken))
+                        .get("token");
+        String issuer = (String) PythonDriver.JSON
+                .readValue(
+                        new String(
+                                java.util.Base64.getUrlDecoder().decode(token.split("\\.")[1]),
+                                java.nio.charset.StandardCharsets.UTF_8),
+                        new TypeRef<Map<String, Object>>() {})
+                .get("iss");
+
+        RecordingAuditSink audit = new RecordingAuditSink();
+        try (SampleApi api = SampleApi.start(0)) {
+            Path policyFile = SamplePolicy.copy(
+                    tmp,
+                    "http-api.yaml",
+                    text -> text.replace("port: " + SampleApi.DEFAULT_PORT, "port: " + api.port())
+                                    // the sample's limits are for one person at a keyboard; this is a load test
+                                    .replace(
+                                            "    rateLimit: 30/1m",
+                                            "    rateLimit: 1000000/1m\n    maxConcurrency: 256")
+                            + "\nlimits:\n  maxConcurrentCalls: 256\ntransport:\n  maxSessions: 1000\n  auth:\n"
+                            + "    resource: " + resource
+                            + "\n    issuer: " + issuer + "\n    jwksUrl: " + bao.address()
+                            + "/v1/identity/oidc/.well-known/keys\n");
+            SecurityPolicy policy = PolicyLoader.load(policyFile);
+            SecureMcpServer.Builder builder = SecureMcpServer.builder(policy).auditSink(audit);
+            HttpApiServer.register(
+                    builder,
+                    Map.of(
+                            "VAULT_ADDR", bao.address(),
+                            "MCP_SECURE_VAULT_ROLE_ID_FILE", roleId.toString(),
+                            "MCP_SECURE_VAULT_SECRET_ID_FILE", secretId.toString()));
+            String weather = "http://127.0.0.1:" + api.port() + "/v1/weather?city=Oslo";
+            try (SecureHttpServer http =
+                    SecureHttpServer.builder(builder, policy).port(port).start()) {
+                // warm-up at full concurrency, so pools are at their working size before the baseline
+                runClients(resource, token, weather, CLIENTS, 20);
+                Snapshot before = Snapshot.take();
+                audit.clear();
+
+                long started = System.nanoTime();
+                CompletableFuture<Map<String, Object>> python =
+                        CompletableFuture.supplyAsync(() -> python(resource, token, weather, PYTHON_CALLS));
+                Result java = runClients(resource, token, weather, CLIENTS, CALLS);
+                Map<String, Object> pythonReport = python.get();
+                double seconds = (System.nanoTime() - started) / 1e9;
+
+                await(() -> http.liveSessions() == 0, Duration.ofSeconds(30));
+                Snapshot after = Snapshot.take();
+                List<Map<String, Object>> pythonCalls = pythonCalls(pythonReport);
+                long pythonErrors = pythonCalls.stream()
+                        .filter(call -> !Boolean.FALSE.equals(call.get("isError")))
+                        .count();
+                int total = CLIENTS * CALLS + PYTHON_CALLS;
+                long audited = audit.events().stream()
+                        .filter(event -> "fetch_json".equals(event.tool()) && event.sessionId() != null)
+                        .count();
+                long allowed = audit.events().stream()
+                        .filter(event -> "fetch_json".equals(event.tool()) && event.reason() == ReasonCode.ALLOWED)
+                        .count();
+                String report = String.format(
+                        "load: %d Java clients x %d calls + %d Python calls = %d calls in %.1f s (%.0f calls/s)%n"
+                                + "errors: Java %d, Python %d; audit lines %d (ALLOWED %d)%n"
+                                + "Java call latency p50 %.2f ms, p99 %.2f ms, max %.2f ms%n"
+                                + "threads %d -> %d, open fds %d -> %d, heap after GC %.1f MiB -> %.1f MiB%n",
+                        CLIENTS,
+                        CALLS,
+                        PYTHON_CALLS,
+                        total,
+                        seconds,
+                        total / seconds,
+                        java.errors(),
+                        pythonErrors,
+                        audited,
+                        allowed,
+                        java.percentile(50),
+                        java.percentile(99),
+                        java.percentile(100),
+                        before.threads(),
+                        after.threads(),
+                        before.fds(),
+                        after.fds(),
+                        before.heap() / 1048576.0,
+                        after.heap() / 1048576.0);
+                System.err.print(report);
+                Files.writeString(Path.of("target", "load-report.txt"), report);
+
+                assertThat(java.errors())
+                        .as("Java call errors: %s", java.firstError())
+                        .isZero();
+                assertThat(pythonReport).doesNotContainKey("error");
+                assertThat(pythonCalls).hasSize(PYTHON_CALLS);
+                assertThat(pythonErrors).isZero();
+                assertThat(audited).as("exactly one audit line per call").isEqualTo(total);
+                assertThat(allowed).isEqualTo(total);
+                assertThat(after.threads()).as("threads").isLessThanOrEqualTo(before.threads() + THREAD_SLACK);
+                assertThat(after.fds()).as("open file descriptors").isLessThanOrEqualTo(before.fds() + FD_SLACK);
+                assertThat(after.heap()).as("heap after GC").isLessThanOrEqualTo(before.heap() + HEAP_SLACK);
+            }
+        }
+    }
+
+    /** What the Java clients saw. */
+    private record Result(int errors, String firstError, long[] latencies) {
+        double percentile(int p) {
+            if (latencies.length == 0) {
+                return 0;
+            }
+            long[] sorted = latencies.clone();
+            Arrays.sort(sorted);
+            int index = Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1);
+            return sorted[Math.max(0, index)] / 1e6;
+        }
+    }
+
+    private static Result runClients(String resource, String token, String weather, int clients, int calls)
+            throws Exception {
+        AtomicInteger errors = new AtomicInteger();
+        List<String> firstError = new java.util.concurrent.CopyOnWriteArrayList<>();
+        long[] latencies = new long[clients * calls];
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            List<CompletableFuture<Void>> running = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int offset = c * calls;
+                running.add(CompletableFuture.runAsync(
+                        () -> {
+                            McpSyncClient mcp = McpClient.sync(HttpClientStreamableHttpTransport.builder(resource)
+                                            .requestBuilder(java.net.http.HttpRequest.newBuilder()
+                                                    .header("Authorization", "Bearer " + token))
+                                            .build())
+                                    .requestTimeout(Duration.ofSeconds(60))
+                                    .build();
+                            try {
+                                mcp.initialize();
+                                for (int i = 0; i < calls; i++) {
+                                    long start = System.nanoTime();
+                                    try {
+                                        McpSchema.CallToolResult result =
+                                                mcp.callTool(McpSchema.CallToolRequest.builder("fetch_json")
+                                                        .arguments(Map.of("url", weather))
+                                                        .build());
+                                        if (Boolean.TRUE.equals(result.isError())) {
+                                            errors.incrementAndGet();
+                                            firstError.add(result.content().toString());
+                                        }
+                                    } catch (RuntimeException e) {
+                                        errors.incrementAndGet();
+                                        firstError.add(e.toString());
+                                    }
+                                    latencies[offset + i] = System.nanoTime() - start;
+                                }
+                            } finally {
+                                mcp.closeGracefully();
+                            }
+                        },
+                        pool));
+            }
+            CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
+        } finally {
+            pool.shutdown();
+        }
+        return new Result(errors.get(), firstError.isEmpty() ? "none" : firstError.get(0), latencies);
+    }
+
+    private static Map<String, Object> python(String url, String token, String weather, int calls) {
+        List<Map<String, Object>> planned = new ArrayList<>();
+        for (int i = 0; i < calls; i++) {
+            planned.add(Map.of("tool", "fetch_json", "arguments", Map.of("url", weather)));
+        }
+        try {
+            String plan = PythonDriver.JSON.writeValueAsString(Map.of("url", url, "token", token, "calls", planned));
+            PythonMcpClient.Result result = PythonMcpClient.run(
+                    Path.of("src", "test", "python", "drive_http.py").toAbsolutePath(),
+                    List.of(plan),
+                    Duration.ofMinutes(30));
+            assertThat(result.exitCode()).as(result.stderr()).isZero();
+            return PythonDriver.JSON.readValue(result.stdout(), new TypeRef<Map<String, Object>>() {});
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> pythonCalls(Map<String, Object> report) {
+        Object calls = report.get("calls");
+        return calls == null ? List.of() : (List<Map<String, Object>>) calls;
+    }
+
+    /** Threads, open file descriptors and heap after GC, of this JVM. */
+    private record Snapshot(int threads, long fds, long heap) {
+        static Snapshot take() throws IOException, InterruptedException {
+            for (int i = 0; i < 3; i++) {
+                System.gc();
+                Thread.sleep(200);
+            }
+            long fds;
+            try (Stream<Path> open = Files.list(Path.of("/proc/self/fd"))) {
+                fds = open.count();
+            }
+            return new Snapshot(
+                    ManagementFactory.getThreadMXBean().getThreadCount(),
+                    fds,
+                    ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition, Duration limit)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String login(OpenBaoServer.AppRole role) {
+        return (String) ((Map<String, Object>) bao.call(
+                                "POST",
+                                "auth/approle/login",
+                                Map.of("role_id", role.roleId(), "secret_id", role.secretId()),
+                                "")
+                        .get("auth"))
+                .get("client_token");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return probe.getLocalPort();
+        }
+    }
+}
