@@ -1,7 +1,8 @@
 """Drives a streamable HTTP MCP server with the official Python MCP client and prints what happened as JSON.
 
 Usage: python drive_http.py PLAN_JSON
-PLAN_JSON: {"url": str, "token": str | null, "calls": [{"tool": str, "arguments": {...}}]}
+PLAN_JSON: {"url": str, "token": str | null, "calls": [{"tool": str, "arguments": {...}}],
+            "repeat": int (optional: make the calls this many times over, for load)}
 A connection the server refuses prints {"error": "..."} and exits 0.
 """
 
@@ -31,7 +32,7 @@ async def main() -> None:
                 async with ClientSession(read, write) as session:
                     init = await session.initialize()
                     tools = await session.list_tools()
-                    calls = await call_all(session, plan["calls"])
+                    calls = await call_all(session, plan["calls"] * plan.get("repeat", 1))
         print_report(init, tools, calls)
     except BaseException as error:  # noqa: BLE001 - report any refusal as data
         print(json.dumps({"error": describe(error)}))

@@ -3,9 +3,6 @@ package dev.mcpsecure.samples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcpsecure.api.ReasonCode;
-import dev.mcpsecure.api.SecurityPolicy;
-import dev.mcpsecure.core.PolicyLoader;
-import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.http.SecureHttpServer;
 import dev.mcpsecure.testkit.OpenBaoServer;
 import dev.mcpsecure.testkit.PythonMcpClient;
@@ -17,8 +14,6 @@ import io.modelcontextprotocol.json.TypeRef;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,119 +59,75 @@ class LoadIT {
 
     @Test
     void manyClientsManyCallsNoErrorsOneAuditLineEachNoLeaks() throws Exception {
-        int port = freePort();
-        String resource = "http://127.0.0.1:" + port + "/mcp";
-        bao.identityTokenRole("mcp", "load-client", resource, Duration.ofMinutes(30));
-        bao.identityTokenRole("mcp", "weather-reader", SampleApi.AUDIENCE, Duration.ofMinutes(2));
-        bao.policy("load-client", "path \"identity/oidc/token/load-client\" { capabilities = [\"read\"] }");
-        bao.policy("http-api-server", "path \"identity/oidc/token/weather-reader\" { capabilities = [\"read\"] }");
-        OpenBaoServer.AppRole client =
-                bao.appRole("load-client", List.of("load-client"), Duration.ofMinutes(30), Duration.ofHours(1));
-        OpenBaoServer.AppRole server =
-                bao.appRole("http-api-server", List.of("http-api-server"), Duration.ofMinutes(30), Duration.ofHours(1));
-        Path roleId = Files.writeString(tmp.resolve("role-id"), server.roleId());
-        Path secretId = Files.writeString(tmp.resolve("secret-id"), server.secretId());
-        String clientToken = login(client);
-        String token =
-                (String) OpenBaoServer.data(bao.call("GET", "identity/oidc/token/load-client", null, clientToken))
-                        .get("token");
-        String issuer = (String) PythonDriver.JSON
-                .readValue(
-                        new String(
-                                java.util.Base64.getUrlDecoder().decode(token.split("\\.")[1]),
-                                java.nio.charset.StandardCharsets.UTF_8),
-                        new TypeRef<Map<String, Object>>() {})
-                .get("iss");
+        try (LoadRig rig = new LoadRig(bao, tmp, Duration.ofMinutes(2))) {
+            RecordingAuditSink audit = rig.audit;
+            SecureHttpServer http = rig.http;
+            String resource = rig.resource;
+            String token = rig.token;
+            String weather = rig.weather;
+            // warm-up at full concurrency, so pools are at their working size before the baseline
+            runClients(resource, token, weather, CLIENTS, 20);
+            Snapshot before = Snapshot.take();
+            audit.clear();
 
-        RecordingAuditSink audit = new RecordingAuditSink();
-        try (SampleApi api = SampleApi.start(0)) {
-            Path policyFile = SamplePolicy.copy(
-                    tmp,
-                    "http-api.yaml",
-                    text -> text.replace("port: " + SampleApi.DEFAULT_PORT, "port: " + api.port())
-                                    // the sample's limits are for one person at a keyboard; this is a load test
-                                    .replace(
-                                            "    rateLimit: 30/1m",
-                                            "    rateLimit: 1000000/1m\n    maxConcurrency: 256")
-                            + "\nlimits:\n  maxConcurrentCalls: 256\ntransport:\n  maxSessions: 1000\n  auth:\n"
-                            + "    resource: " + resource
-                            + "\n    issuer: " + issuer + "\n    jwksUrl: " + bao.address()
-                            + "/v1/identity/oidc/.well-known/keys\n");
-            SecurityPolicy policy = PolicyLoader.load(policyFile);
-            SecureMcpServer.Builder builder = SecureMcpServer.builder(policy).auditSink(audit);
-            HttpApiServer.register(
-                    builder,
-                    Map.of(
-                            "VAULT_ADDR", bao.address(),
-                            "MCP_SECURE_VAULT_ROLE_ID_FILE", roleId.toString(),
-                            "MCP_SECURE_VAULT_SECRET_ID_FILE", secretId.toString()));
-            String weather = "http://127.0.0.1:" + api.port() + "/v1/weather?city=Oslo";
-            try (SecureHttpServer http =
-                    SecureHttpServer.builder(builder, policy).port(port).start()) {
-                // warm-up at full concurrency, so pools are at their working size before the baseline
-                runClients(resource, token, weather, CLIENTS, 20);
-                Snapshot before = Snapshot.take();
-                audit.clear();
+            long started = System.nanoTime();
+            CompletableFuture<Map<String, Object>> python =
+                    CompletableFuture.supplyAsync(() -> python(resource, token, weather, PYTHON_CALLS));
+            Result java = runClients(resource, token, weather, CLIENTS, CALLS);
+            Map<String, Object> pythonReport = python.get();
+            double seconds = (System.nanoTime() - started) / 1e9;
 
-                long started = System.nanoTime();
-                CompletableFuture<Map<String, Object>> python =
-                        CompletableFuture.supplyAsync(() -> python(resource, token, weather, PYTHON_CALLS));
-                Result java = runClients(resource, token, weather, CLIENTS, CALLS);
-                Map<String, Object> pythonReport = python.get();
-                double seconds = (System.nanoTime() - started) / 1e9;
+            await(() -> http.liveSessions() == 0, Duration.ofSeconds(30));
+            Snapshot after = Snapshot.take();
+            List<Map<String, Object>> pythonCalls = pythonCalls(pythonReport);
+            long pythonErrors = pythonCalls.stream()
+                    .filter(call -> !Boolean.FALSE.equals(call.get("isError")))
+                    .count();
+            int total = CLIENTS * CALLS + PYTHON_CALLS;
+            long audited = audit.events().stream()
+                    .filter(event -> "fetch_json".equals(event.tool()) && event.sessionId() != null)
+                    .count();
+            long allowed = audit.events().stream()
+                    .filter(event -> "fetch_json".equals(event.tool()) && event.reason() == ReasonCode.ALLOWED)
+                    .count();
+            String report = String.format(
+                    "load: %d Java clients x %d calls + %d Python calls = %d calls in %.1f s (%.0f calls/s)%n"
+                            + "errors: Java %d, Python %d; audit lines %d (ALLOWED %d)%n"
+                            + "Java call latency p50 %.2f ms, p99 %.2f ms, max %.2f ms%n"
+                            + "threads %d -> %d, open fds %d -> %d, heap after GC %.1f MiB -> %.1f MiB%n",
+                    CLIENTS,
+                    CALLS,
+                    PYTHON_CALLS,
+                    total,
+                    seconds,
+                    total / seconds,
+                    java.errors(),
+                    pythonErrors,
+                    audited,
+                    allowed,
+                    java.percentile(50),
+                    java.percentile(99),
+                    java.percentile(100),
+                    before.threads(),
+                    after.threads(),
+                    before.fds(),
+                    after.fds(),
+                    before.heap() / 1048576.0,
+                    after.heap() / 1048576.0);
+            System.err.print(report);
+            Files.writeString(Path.of("target", "load-report.txt"), report);
 
-                await(() -> http.liveSessions() == 0, Duration.ofSeconds(30));
-                Snapshot after = Snapshot.take();
-                List<Map<String, Object>> pythonCalls = pythonCalls(pythonReport);
-                long pythonErrors = pythonCalls.stream()
-                        .filter(call -> !Boolean.FALSE.equals(call.get("isError")))
-                        .count();
-                int total = CLIENTS * CALLS + PYTHON_CALLS;
-                long audited = audit.events().stream()
-                        .filter(event -> "fetch_json".equals(event.tool()) && event.sessionId() != null)
-                        .count();
-                long allowed = audit.events().stream()
-                        .filter(event -> "fetch_json".equals(event.tool()) && event.reason() == ReasonCode.ALLOWED)
-                        .count();
-                String report = String.format(
-                        "load: %d Java clients x %d calls + %d Python calls = %d calls in %.1f s (%.0f calls/s)%n"
-                                + "errors: Java %d, Python %d; audit lines %d (ALLOWED %d)%n"
-                                + "Java call latency p50 %.2f ms, p99 %.2f ms, max %.2f ms%n"
-                                + "threads %d -> %d, open fds %d -> %d, heap after GC %.1f MiB -> %.1f MiB%n",
-                        CLIENTS,
-                        CALLS,
-                        PYTHON_CALLS,
-                        total,
-                        seconds,
-                        total / seconds,
-                        java.errors(),
-                        pythonErrors,
-                        audited,
-                        allowed,
-                        java.percentile(50),
-                        java.percentile(99),
-                        java.percentile(100),
-                        before.threads(),
-                        after.threads(),
-                        before.fds(),
-                        after.fds(),
-                        before.heap() / 1048576.0,
-                        after.heap() / 1048576.0);
-                System.err.print(report);
-                Files.writeString(Path.of("target", "load-report.txt"), report);
-
-                assertThat(java.errors())
-                        .as("Java call errors: %s", java.firstError())
-                        .isZero();
-                assertThat(pythonReport).doesNotContainKey("error");
-                assertThat(pythonCalls).hasSize(PYTHON_CALLS);
-                assertThat(pythonErrors).isZero();
-                assertThat(audited).as("exactly one audit line per call").isEqualTo(total);
-                assertThat(allowed).isEqualTo(total);
-                assertThat(after.threads()).as("threads").isLessThanOrEqualTo(before.threads() + THREAD_SLACK);
-                assertThat(after.fds()).as("open file descriptors").isLessThanOrEqualTo(before.fds() + FD_SLACK);
-                assertThat(after.heap()).as("heap after GC").isLessThanOrEqualTo(before.heap() + HEAP_SLACK);
-            }
+            assertThat(java.errors())
+                    .as("Java call errors: %s", java.firstError())
+                    .isZero();
+            assertThat(pythonReport).doesNotContainKey("error");
+            assertThat(pythonCalls).hasSize(PYTHON_CALLS);
+            assertThat(pythonErrors).isZero();
+            assertThat(audited).as("exactly one audit line per call").isEqualTo(total);
+            assertThat(allowed).isEqualTo(total);
+            assertThat(after.threads()).as("threads").isLessThanOrEqualTo(before.threads() + THREAD_SLACK);
+            assertThat(after.fds()).as("open file descriptors").isLessThanOrEqualTo(before.fds() + FD_SLACK);
+            assertThat(after.heap()).as("heap after GC").isLessThanOrEqualTo(before.heap() + HEAP_SLACK);
         }
     }
 
@@ -244,12 +195,16 @@ class LoadIT {
     }
 
     private static Map<String, Object> python(String url, String token, String weather, int calls) {
-        List<Map<String, Object>> planned = new ArrayList<>();
-        for (int i = 0; i < calls; i++) {
-            planned.add(Map.of("tool", "fetch_json", "arguments", Map.of("url", weather)));
-        }
         try {
-            String plan = PythonDriver.JSON.writeValueAsString(Map.of("url", url, "token", token, "calls", planned));
+            String plan = PythonDriver.JSON.writeValueAsString(Map.of(
+                    "url",
+                    url,
+                    "token",
+                    token,
+                    "calls",
+                    List.of(Map.of("tool", "fetch_json", "arguments", Map.of("url", weather))),
+                    "repeat",
+                    calls));
             PythonMcpClient.Result result = PythonMcpClient.run(
                     Path.of("src", "test", "python", "drive_http.py").toAbsolutePath(),
                     List.of(plan),
@@ -290,23 +245,6 @@ class LoadIT {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
             Thread.sleep(100);
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static String login(OpenBaoServer.AppRole role) {
-        return (String) ((Map<String, Object>) bao.call(
-                                "POST",
-                                "auth/approle/login",
-                                Map.of("role_id", role.roleId(), "secret_id", role.secretId()),
-                                "")
-                        .get("auth"))
-                .get("client_token");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return probe.getLocalPort();
         }
     }
 }
