@@ -1,0 +1,174 @@
+package dev.mcpsecure.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.modelcontextprotocol.json.TypeRef;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The demo server over stdio, as a real process, under one client's stream of calls: no errors,
+ * one audit line per call, and the process's threads, open file descriptors and heap after GC
+ * (read from /proc and with jcmd) back within bounds of their values after warm-up. CI makes
+ * {@code load.stdioCalls} = 500 calls; the full run 20,000 (docs/reliability.md).
+ */
+class StdioLoadIT {
+
+    private static final int CALLS = Integer.getInteger("load.stdioCalls", 500);
+    private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+
+    private record Snapshot(int threads, long fds, long heapKiB) {}
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void oneClientManyCallsNoErrorsNoLeaks() throws Exception {
+        // the demo's echo keeps the default rate limit of 60 calls a minute: raised for a load test
+        Path policy = SamplePolicy.copy(
+                tmp,
+                "demo.yaml",
+                text -> text.replace(
+                        "  - name: echo                  #", "  - name: echo\n    rateLimit: 1000000/1m  #"));
+        Process server = new ProcessBuilder(
+                        PythonDriver.command("dev.mcpsecure.samples.DemoServer", "--policy", policy.toString()))
+                .start();
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        Thread drain = new Thread(() -> {
+            try {
+                server.getErrorStream().transferTo(stderr);
+            } catch (IOException e) {
+                // the process ended
+            }
+        });
+        drain.setDaemon(true);
+        drain.start();
+        try {
+            OutputStream stdin = server.getOutputStream();
+            BufferedReader stdout =
+                    new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            send(
+                    stdin,
+                    "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+                            + "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"load\",\"version\":\"1\"}}}");
+            assertThat(stdout.readLine()).contains("\"id\":0");
+            send(stdin, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+
+            calls(stdin, stdout, 1, 200); // warm-up
+            Snapshot before = snapshot(server.pid());
+            long[] latencies = new long[CALLS];
+            long started = System.nanoTime();
+            int errors = 0;
+            for (int i = 0; i < CALLS; i++) {
+                long start = System.nanoTime();
+                errors += calls(stdin, stdout, 1_000 + i, 1);
+                latencies[i] = System.nanoTime() - start;
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            Snapshot after = snapshot(server.pid());
+            stdin.close();
+            assertThat(server.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            drain.join(10_000);
+
+            long audited = PythonDriver.auditLines(stderr.toString(StandardCharsets.UTF_8)).stream()
+                    .filter(line -> "echo".equals(line.get("tool")))
+                    .count();
+            Arrays.sort(latencies);
+            String report = String.format(
+                    "stdio load: %d calls in %.1f s (%.0f calls/s), errors %d, audit lines %d (with warm-up 200)%n"
+                            + "latency p50 %.3f ms, p99 %.3f ms%n"
+                            + "server threads %d -> %d, open fds %d -> %d, heap after GC %d KiB -> %d KiB%n",
+                    CALLS,
+                    seconds,
+                    CALLS / seconds,
+                    errors,
+                    audited,
+                    latencies[CALLS / 2] / 1e6,
+                    latencies[Math.max(0, (int) Math.ceil(CALLS * 0.99) - 1)] / 1e6,
+                    before.threads(),
+                    after.threads(),
+                    before.fds(),
+                    after.fds(),
+                    before.heapKiB(),
+                    after.heapKiB());
+            System.err.print(report);
+            Files.writeString(Path.of("target", "stdio-load-report.txt"), report);
+
+            assertThat(errors).isZero();
+            assertThat(audited).as("one audit line per call").isEqualTo(CALLS + 200);
+            assertThat(after.threads()).isLessThanOrEqualTo(before.threads() + 4);
+            assertThat(after.fds()).isLessThanOrEqualTo(before.fds() + 4);
+            assertThat(after.heapKiB()).isLessThanOrEqualTo(before.heapKiB() + 32 * 1024);
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    /** Makes {@code count} echo calls from id {@code firstId}; returns how many failed. */
+    @SuppressWarnings("unchecked")
+    private static int calls(OutputStream stdin, BufferedReader stdout, int firstId, int count) throws IOException {
+        int errors = 0;
+        for (int i = 0; i < count; i++) {
+            int id = firstId + i;
+            send(
+                    stdin,
+                    "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":"
+                            + "\"echo\",\"arguments\":{\"text\":\"call " + id + "\"}}}");
+            String line = stdout.readLine();
+            assertThat(line).as("the server answers call %d", id).isNotNull();
+            Map<String, Object> answer = PythonDriver.JSON.readValue(line, new TypeRef<Map<String, Object>>() {});
+            Map<String, Object> result = (Map<String, Object>) answer.get("result");
+            if (result == null || !Boolean.FALSE.equals(result.get("isError")) || !line.contains("call " + id)) {
+                errors++;
+            }
+        }
+        return errors;
+    }
+
+    private static void send(OutputStream stdin, String line) throws IOException {
+        stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        stdin.flush();
+    }
+
+    /** The server process's threads and open fds (/proc) and its heap after a full GC (jcmd). */
+    private static Snapshot snapshot(long pid) throws IOException, InterruptedException {
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        run(List.of(jcmd, String.valueOf(pid), "GC.run"));
+        String heap = run(List.of(jcmd, String.valueOf(pid), "GC.heap_info"));
+        Matcher used = HEAP_USED.matcher(heap);
+        assertThat(used.find()).as(heap).isTrue();
+        int threads = 0;
+        for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+            if (line.startsWith("Threads:")) {
+                threads = Integer.parseInt(line.substring(8).trim());
+            }
+        }
+        long fds;
+        try (Stream<Path> open = Files.list(Path.of("/proc", String.valueOf(pid), "fd"))) {
+            fds = open.count();
+        }
+        return new Snapshot(threads, fds, Long.parseLong(used.group(1)));
+    }
+
+    private static String run(List<String> command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return output;
+    }
+}
