@@ -52,4 +52,28 @@ public record AuditEvent(
             throw new IllegalArgumentException("allowed=" + allowed + " does not agree with reason " + reason);
         }
     }
+
+    /**
+     * An event for a decision made outside any call's session: at start, on the transport, about
+     * the tool surface. {@code tool} may be {@code null}.
+     */
+    public static AuditEvent outsideCall(Instant time, String server, String tool, Decision decision) {
+        return new AuditEvent(
+                time,
+                server,
+                null,
+                null,
+                null,
+                null,
+                null,
+                tool,
+                decision.allowed(),
+                decision.reason(),
+                null,
+                0,
+                0,
+                null,
+                decision.detail(),
+                null);
+    }
 }

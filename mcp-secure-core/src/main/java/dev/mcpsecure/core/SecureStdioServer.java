@@ -2,6 +2,7 @@ package dev.mcpsecure.core;
 
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditSink;
+import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.core.internal.stdio.StdioLineTransport;
@@ -117,23 +118,8 @@ public final class SecureStdioServer {
     /** Audits one malformed message ({@code MALFORMED_MESSAGE}); a failing sink is logged, not thrown at the reader. */
     private static void recordMalformed(AuditSink audit, String server, String detail) {
         try {
-            audit.record(new AuditEvent(
-                    Instant.now(),
-                    server,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    false,
-                    ReasonCode.MALFORMED_MESSAGE,
-                    null,
-                    0,
-                    0,
-                    null,
-                    detail,
-                    null));
+            audit.record(AuditEvent.outsideCall(
+                    Instant.now(), server, null, Decision.deny(ReasonCode.MALFORMED_MESSAGE, detail)));
         } catch (RuntimeException e) {
             LoggerFactory.getLogger("dev.mcpsecure.core").error("the audit sink failed on a malformed message", e);
         }

@@ -8,15 +8,12 @@ import dev.mcpsecure.testkit.TypeScriptMcpClient;
 import io.modelcontextprotocol.json.TypeRef;
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.InetAddress;
 import java.net.Proxy;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +37,7 @@ class HttpTransportIT {
 
     @Test
     void realClientsConnectWithAnAudienceBoundTokenAndAreRefusedWithoutOne() throws Exception {
-        int port = freePort();
+        int port = LoadRig.freePort();
         String resource = "http://127.0.0.1:" + port + "/mcp";
         bao.identityTokenRole("mcp", "for-this-server", resource, Duration.ofMinutes(5));
         bao.identityTokenRole("mcp", "for-another-server", "https://other.example/mcp", Duration.ofMinutes(5));
@@ -57,7 +54,7 @@ class HttpTransportIT {
                 .get("client_token");
         String good = mint(clientToken, "for-this-server");
         String foreign = mint(clientToken, "for-another-server");
-        String issuer = (String) claims(good).get("iss");
+        String issuer = (String) LoadRig.claims(good).get("iss");
         assertThat(issuer).startsWith(bao.address());
 
         try (SampleApi api = SampleApi.start(0)) {
@@ -128,7 +125,7 @@ class HttpTransportIT {
             }
             String output = Files.readString(log);
             List<Map<String, Object>> audit = PythonDriver.allAuditLines(output);
-            String subject = (String) claims(good).get("sub");
+            String subject = (String) LoadRig.claims(good).get("sub");
             assertThat(audit)
                     .filteredOn(line -> "fetch_json".equals(line.get("tool")) && line.get("session") != null)
                     .as("one audit line for each client's call")
@@ -198,18 +195,6 @@ class HttpTransportIT {
     private static String mint(String clientToken, String role) {
         return (String) OpenBaoServer.data(bao.call("GET", "identity/oidc/token/" + role, null, clientToken))
                 .get("token");
-    }
-
-    private static Map<String, Object> claims(String jwt) throws IOException {
-        return PythonDriver.JSON.readValue(
-                new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8),
-                new TypeRef<Map<String, Object>>() {});
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return probe.getLocalPort();
-        }
     }
 
     private static void awaitServing(Process server, Path log) throws Exception {

@@ -108,13 +108,13 @@ final class LoadRig implements AutoCloseable {
                 .get("client_token");
     }
 
-    private static Map<String, Object> claims(String jwt) throws IOException {
+    static Map<String, Object> claims(String jwt) throws IOException {
         return PythonDriver.JSON.readValue(
                 new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8),
                 new TypeRef<Map<String, Object>>() {});
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             return probe.getLocalPort();
         }

@@ -6,7 +6,6 @@ import io.modelcontextprotocol.json.TypeRef;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -86,7 +85,7 @@ class MalformedStdioIT {
                         PythonDriver.command("dev.mcpsecure.samples.DemoServer", "--policy", POLICY.toString()))
                 .start();
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        Thread drain = drain(server.getErrorStream(), stderr);
+        Thread drain = PythonDriver.drain(server.getErrorStream(), stderr);
         try {
             OutputStream stdin = server.getOutputStream();
             BufferedReader stdout =
@@ -152,18 +151,5 @@ class MalformedStdioIT {
         String line = stdout.readLine();
         assertThat(line).as("the server answered before closing stdout").isNotNull();
         return PythonDriver.JSON.readValue(line, new TypeRef<Map<String, Object>>() {});
-    }
-
-    private static Thread drain(InputStream from, ByteArrayOutputStream to) {
-        Thread thread = new Thread(() -> {
-            try {
-                from.transferTo(to);
-            } catch (IOException e) {
-                // the process ended
-            }
-        });
-        thread.setDaemon(true);
-        thread.start();
-        return thread;
     }
 }

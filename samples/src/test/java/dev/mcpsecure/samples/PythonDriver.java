@@ -136,4 +136,18 @@ final class PythonDriver {
         }
         return calls;
     }
+
+    /** Copies {@code from} into {@code to} on a daemon thread until it ends; join it before reading {@code to}. */
+    static Thread drain(java.io.InputStream from, java.io.ByteArrayOutputStream to) {
+        Thread thread = new Thread(() -> {
+            try {
+                from.transferTo(to);
+            } catch (IOException e) {
+                // the process ended
+            }
+        });
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
 }

@@ -49,15 +49,7 @@ class StdioLoadIT {
                         PythonDriver.command("dev.mcpsecure.samples.DemoServer", "--policy", policy.toString()))
                 .start();
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        Thread drain = new Thread(() -> {
-            try {
-                server.getErrorStream().transferTo(stderr);
-            } catch (IOException e) {
-                // the process ended
-            }
-        });
-        drain.setDaemon(true);
-        drain.start();
+        Thread drain = PythonDriver.drain(server.getErrorStream(), stderr);
         try {
             OutputStream stdin = server.getOutputStream();
             BufferedReader stdout =

@@ -88,23 +88,11 @@ public final class Pipeline {
      * @return false if the sink failed
      */
     public boolean auditSurface(String tool, Decision decision) {
-        return audit(new AuditEvent(
+        return audit(AuditEvent.outsideCall(
                 Instant.now(),
                 serverName,
-                null,
-                null,
-                null,
-                null,
-                null,
                 tool == null || tool.length() <= 128 ? tool : tool.substring(0, 128) + "...",
-                decision.allowed(),
-                decision.reason(),
-                null,
-                0,
-                0,
-                null,
-                decision.detail(),
-                null));
+                decision));
     }
 
     /** The guard deciding exposure and calls. */
