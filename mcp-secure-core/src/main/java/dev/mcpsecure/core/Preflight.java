@@ -2,6 +2,7 @@ package dev.mcpsecure.core;
 
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.Cidr;
+import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.EgressRule;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecurityPolicy;
@@ -99,23 +100,11 @@ public final class Preflight {
         /** The audit event for this report: a denial with PREFLIGHT_FAILED when anything failed. */
         public AuditEvent auditEvent() {
             String summary = "preflight: " + names(Status.FAIL) + " failed; " + names(Status.WARN) + " warned";
-            return new AuditEvent(
+            return AuditEvent.outsideCall(
                     Instant.now(),
                     server,
                     null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    !failed(),
-                    failed() ? ReasonCode.PREFLIGHT_FAILED : ReasonCode.ALLOWED,
-                    null,
-                    0,
-                    0,
-                    null,
-                    summary,
-                    null);
+                    new Decision(!failed(), failed() ? ReasonCode.PREFLIGHT_FAILED : ReasonCode.ALLOWED, summary));
         }
 
         private String names(Status status) {
