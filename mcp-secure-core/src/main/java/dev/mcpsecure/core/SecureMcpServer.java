@@ -34,7 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -342,8 +341,7 @@ public final class SecureMcpServer {
                 List<AsyncToolSpecification> specs,
                 SecurityPolicy policy,
                 String name,
-                String version,
-                AtomicReference<McpAsyncServer> server) {
+                String version) {
             McpAsyncServer finish(McpServer.AsyncSpecification<?> spec) {
                 McpAsyncServer built = spec.serverInfo(name, version == null ? "unversioned" : version)
                         .capabilities(McpSchema.ServerCapabilities.builder()
@@ -354,7 +352,6 @@ public final class SecureMcpServer {
                                 surface.listable(tool) && VerifiedTokens.grants(context, policy, tool.name())))
                         .build();
                 surface.attach(built);
-                server.set(built);
                 return built;
             }
         }
@@ -409,11 +406,12 @@ public final class SecureMcpServer {
                 }
                 specs.add(new AsyncToolSpecification(published, secured::call));
             }
-            List<String> failures = new ArrayList<>();
             if (strict && !refused.isEmpty()) {
-                failures.add("strict mode: the policy does not expose these registered tools: "
+                pipeline.shutdown();
+                throw new IllegalStateException("strict mode: the policy does not expose these registered tools: "
                         + String.join("; ", refused) + ". Enable them in the policy or stop registering them.");
             }
+            List<String> failures = new ArrayList<>();
             if (policy.pinning().mode() == PinningPolicy.Mode.ENFORCE) {
                 failures.addAll(pinProblems);
             } else {
@@ -424,9 +422,6 @@ public final class SecureMcpServer {
             }
             if (!failures.isEmpty()) {
                 pipeline.shutdown();
-                if (strict && !refused.isEmpty() && failures.size() == 1) {
-                    throw new IllegalStateException(failures.get(0));
-                }
                 throw new PinningException(failures);
             }
             for (ToolPolicy listed : policy.tools()) {
@@ -435,7 +430,7 @@ public final class SecureMcpServer {
                 }
             }
             prepared = new Prepared(
-                    pipeline, surface, specs, policy, policy.server().name(), version, new AtomicReference<>());
+                    pipeline, surface, specs, policy, policy.server().name(), version);
             return prepared;
         }
 
@@ -446,7 +441,7 @@ public final class SecureMcpServer {
         }
 
         private Prepared prepared() {
-            if (prepared == null || prepared.server().get() == null) {
+            if (prepared == null || prepared.surface().server() == null) {
                 throw new IllegalStateException("build the server before adding or removing tools at runtime");
             }
             return prepared;
@@ -548,7 +543,7 @@ public final class SecureMcpServer {
         public void remove(String name) {
             Builder.Prepared prepared = builder.prepared();
             prepared.surface().forget(name);
-            prepared.server().get().removeTool(name).block();
+            prepared.surface().server().removeTool(name).block();
         }
 
         private synchronized Decision add(
@@ -564,7 +559,7 @@ public final class SecureMcpServer {
             }
             if (decision.allowed()) {
                 List<McpSchema.Tool> all = new ArrayList<>();
-                prepared.server().get().listTools().subscribe(all::add);
+                prepared.surface().server().listTools().subscribe(all::add);
                 all.removeIf(existing -> existing.name().equals(name));
                 all.add(tool);
                 List<String> findings = Pinning.lint(builder.policy, all, pipeline, name);
@@ -587,8 +582,8 @@ public final class SecureMcpServer {
             McpSchema.Tool published = ToolSurface.published(tool);
             SecuredTool secured = secure.apply(risks);
             prepared.surface().register(published, true);
-            prepared.server()
-                    .get()
+            prepared.surface()
+                    .server()
                     .addTool(new AsyncToolSpecification(published, secured::call))
                     .block();
             pipeline.auditSurface(name, Decision.allow());

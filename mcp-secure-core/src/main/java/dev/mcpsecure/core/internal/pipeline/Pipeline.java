@@ -16,8 +16,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What every secured tool of one server shares: the policy's tool guard, the server-wide
@@ -26,13 +24,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class Pipeline {
 
-    private static final Logger LOG = LoggerFactory.getLogger("dev.mcpsecure.core");
-
     private final String serverName;
     private final PolicyToolGuard guard;
     private final Semaphore serverPermits;
     private final Redactor redactor;
-    private final AuditSink auditSink;
     private final AuditGate auditGate;
     private final boolean includeArguments;
     private final Duration confirmationTimeout;
@@ -47,7 +42,6 @@ public final class Pipeline {
         this.guard = new PolicyToolGuard(policy, System::nanoTime);
         this.serverPermits = new Semaphore(policy.limits().maxConcurrentCalls());
         this.redactor = redactor;
-        this.auditSink = auditSink;
         this.auditGate = new AuditGate(auditSink, policy.audit(), System::nanoTime);
         this.includeArguments = policy.audit().includeArguments();
         this.confirmationTimeout = confirmationTimeout;

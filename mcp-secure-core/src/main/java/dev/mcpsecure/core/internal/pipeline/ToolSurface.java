@@ -219,6 +219,11 @@ public final class ToolSurface {
         }
     }
 
+    /** The built server, or {@code null} before {@link #attach}. */
+    public McpAsyncServer server() {
+        return server;
+    }
+
     /** Gives the surface the built server whose tools {@link #toolsChanged()} looks at. */
     public void attach(McpAsyncServer server) {
         this.server = server;
