@@ -5,7 +5,6 @@ import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.core.internal.pinning.LockSignatures;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -125,11 +124,11 @@ public final class LockCommand {
     private static int write(
             Path lockfile, byte[] bytes, Path signKey, PinningPolicy pinning, PrintStream out, PrintStream err)
             throws IOException {
-        String signature = signKey == null ? null : LockSignatures.sign(bytes, signKey) + "\n";
+        String signature = signKey == null ? null : LockSignatures.sign(bytes, signKey);
         Lockfile.writeAtomically(lockfile, bytes);
-        Path signatureFile = LockSignatures.signatureFile(lockfile);
+        Path signatureFile = Lockfile.signatureFile(lockfile);
         if (signature != null) {
-            Lockfile.writeAtomically(signatureFile, signature.getBytes(StandardCharsets.US_ASCII));
+            Lockfile.writeSignature(lockfile, signature);
             out.println("wrote " + lockfile + " and " + signatureFile);
         } else {
             out.println("wrote " + lockfile);

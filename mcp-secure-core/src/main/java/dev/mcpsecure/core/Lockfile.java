@@ -2,6 +2,7 @@ package dev.mcpsecure.core;
 
 import dev.mcpsecure.api.CommandPolicy;
 import dev.mcpsecure.api.RiskClass;
+import dev.mcpsecure.core.internal.pinning.LockSignatures;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -135,13 +136,22 @@ public record Lockfile(String server, List<ToolPin> tools, List<ProgramPin> prog
      * @throws IOException if it cannot be read
      */
     public static Lockfile read(Path file) throws IOException {
+        return parse(readBytes(file), file.toString());
+    }
+
+    /**
+     * The bytes of the lockfile at {@code file}, which its signature covers.
+     *
+     * @throws PinningException if it does not exist or is larger than {@link #MAX_BYTES}
+     */
+    static byte[] readBytes(Path file) throws IOException {
         try {
             long size = Files.size(file);
             if (size > MAX_BYTES) {
                 throw new PinningException(
                         List.of("lockfile " + file + " has " + size + " bytes; a lockfile is at most " + MAX_BYTES));
             }
-            return parse(Files.readAllBytes(file), file.toString());
+            return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new PinningException(List.of("lockfile " + file
                     + " does not exist; write it with the server's lock command (<server> lock --policy <policy>)"
@@ -202,6 +212,19 @@ public record Lockfile(String server, List<ToolPin> tools, List<ProgramPin> prog
      */
     public void write(Path file) throws IOException {
         writeAtomically(file, toBytes());
+    }
+
+    /** Where the detached signature of the lockfile at {@code lockfile} lives: {@code <lockfile>.jws}. */
+    public static Path signatureFile(Path lockfile) {
+        return LockSignatures.signatureFile(lockfile);
+    }
+
+    /**
+     * Writes {@code compactJws}, a detached JWS over the lockfile's exact bytes, to {@link
+     * #signatureFile}, atomically as {@link #write} does.
+     */
+    public static void writeSignature(Path lockfile, String compactJws) throws IOException {
+        writeAtomically(signatureFile(lockfile), (compactJws.strip() + "\n").getBytes(StandardCharsets.US_ASCII));
     }
 
     static void writeAtomically(Path file, byte[] bytes) throws IOException {

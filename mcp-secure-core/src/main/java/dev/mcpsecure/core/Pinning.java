@@ -46,29 +46,19 @@ final class Pinning {
     /** Reads and, where the policy asks, verifies the lockfile at {@code file}. */
     static Lockfile read(PinningPolicy pinning, Path file) {
         try {
-            byte[] bytes = Files.readAllBytes(file);
+            byte[] bytes = Lockfile.readBytes(file);
             Lockfile lockfile = Lockfile.parse(bytes, file.toString());
             if (pinning.signature().isPresent()) {
                 verify(bytes, file, pinning.signature().get());
             }
             return lockfile;
-        } catch (NoSuchFileException e) {
-            return failRead(file);
-        } catch (IOException e) {
-            throw new PinningException(List.of("cannot read lockfile " + file + ": " + e.getMessage()));
-        }
-    }
-
-    private static Lockfile failRead(Path file) {
-        try {
-            return Lockfile.read(file); // names the lock command in its problem
         } catch (IOException e) {
             throw new PinningException(List.of("cannot read lockfile " + file + ": " + e.getMessage()));
         }
     }
 
     private static void verify(byte[] lockfile, Path file, PinningPolicy.SignatureKey key) {
-        Path signatureFile = LockSignatures.signatureFile(file);
+        Path signatureFile = Lockfile.signatureFile(file);
         String signature;
         try {
             signature = Files.readString(signatureFile, StandardCharsets.US_ASCII);

@@ -4,6 +4,7 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.util.Base64URL;
 import dev.mcpsecure.api.ServerIdentity;
+import dev.mcpsecure.core.Lockfile;
 import dev.mcpsecure.vault.internal.VaultFailure;
 import io.github.jopenlibs.vault.json.JsonObject;
 import io.github.jopenlibs.vault.json.JsonValue;
@@ -184,10 +185,8 @@ public final class TransitLockSigner {
                 new ServerIdentity("lock-signer", "signs mcp-secure lockfiles"),
                 VaultCredentials.appRole(Path.of(roleId), Path.of(secretId)))) {
             TransitLockSigner signer = create(login, options.get("--mount"), options.get("--key"));
-            String jws = signer.sign(Files.readAllBytes(lockfile)) + "\n";
-            Path signatureFile = lockfile.resolveSibling(lockfile.getFileName() + ".jws");
-            writeAtomically(signatureFile, jws);
-            out.println("wrote " + signatureFile);
+            Lockfile.writeSignature(lockfile, signer.sign(Files.readAllBytes(lockfile)));
+            out.println("wrote " + Lockfile.signatureFile(lockfile));
             if (options.containsKey("--public-key")) {
                 Path publicKey = Path.of(options.get("--public-key"));
                 writeAtomically(publicKey, signer.publicKeyPem());
