@@ -111,6 +111,11 @@ class MalformedStdioIT {
                 assertThat(((Number) error.get("code")).intValue())
                         .as(row.why() + ": code")
                         .isEqualTo(row.code());
+                if (row.code() != -32601) { // the SDK's own answer for an unknown method carries no reason
+                    assertThat((Map<String, Object>) error.get("data"))
+                            .as(row.why() + ": reason code")
+                            .containsEntry("dev.mcpsecure/reason", "MALFORMED_MESSAGE");
+                }
                 assertThat(server.isAlive()).as(row.why() + ": still running").isTrue();
             }
 

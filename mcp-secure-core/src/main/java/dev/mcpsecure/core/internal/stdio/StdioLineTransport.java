@@ -1,5 +1,6 @@
 package dev.mcpsecure.core.internal.stdio;
 
+import dev.mcpsecure.api.ReasonCode;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.TypeRef;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -14,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -65,6 +67,12 @@ public final class StdioLineTransport implements McpServerTransportProvider {
     private final long maxLineBytes;
     private final Consumer<String> malformed;
     private final CountDownLatch endOfInput = new CountDownLatch(1);
+    /** Used by the reader thread only. */
+    private final CharsetDecoder utf8 = StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+
     private final Object writeLock = new Object();
     private volatile McpServerSession session;
     private volatile boolean closing;
@@ -187,12 +195,7 @@ public final class StdioLineTransport implements McpServerTransportProvider {
         }
         String text;
         try {
-            text = StandardCharsets.UTF_8
-                    .newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, 0, length))
-                    .toString();
+            text = utf8.reset().decode(ByteBuffer.wrap(bytes, 0, length)).toString();
         } catch (CharacterCodingException e) {
             refuse(null, PARSE_ERROR, "Parse error: line " + lineNumber + " is not valid UTF-8");
             return;
@@ -216,8 +219,8 @@ public final class StdioLineTransport implements McpServerTransportProvider {
         }
         JSONRPCMessage message;
         try {
-            message = McpSchema.deserializeJsonRpcMessage(mapper, text);
-        } catch (IOException | RuntimeException e) {
+            message = message(tree);
+        } catch (RuntimeException e) {
             refuse(id, INVALID_REQUEST, "Invalid Request: line " + lineNumber + " is not a JSON-RPC message");
             return;
         }
@@ -227,6 +230,19 @@ public final class StdioLineTransport implements McpServerTransportProvider {
                         null,
                         error -> LOG.warn(
                                 "the session failed to handle a message on line {}: {}", lineNumber, error.toString()));
+    }
+
+    /**
+     * The SDK's message for a checked JSON-RPC object, converted from the tree already parsed (the
+     * line is read once), choosing the type as the SDK's own deserializer does.
+     */
+    private JSONRPCMessage message(JsonNode tree) {
+        if (tree.has("method")) {
+            return tree.has("id")
+                    ? mapper.convertValue(tree, McpSchema.JSONRPCRequest.class)
+                    : mapper.convertValue(tree, McpSchema.JSONRPCNotification.class);
+        }
+        return mapper.convertValue(tree, JSONRPCResponse.class);
     }
 
     /** Why {@code tree} is not a JSON-RPC 2.0 message, or {@code null} when it is one. */
@@ -279,6 +295,7 @@ public final class StdioLineTransport implements McpServerTransportProvider {
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", code);
         error.put("message", message);
+        error.put("data", Map.of("dev.mcpsecure/reason", ReasonCode.MALFORMED_MESSAGE.name()));
         Map<String, Object> reply = new LinkedHashMap<>();
         reply.put("jsonrpc", "2.0");
         reply.put("id", id);
