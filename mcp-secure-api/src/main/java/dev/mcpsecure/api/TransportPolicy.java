@@ -42,7 +42,7 @@ public record TransportPolicy(
     /** Session idle timeout when the policy sets none. */
     public static final Duration DEFAULT_SESSION_IDLE_TIMEOUT = Duration.ofMinutes(30);
     /** Read timeout when the policy sets none. */
-    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(60);
     /** Slowest accepted request body, in bytes per second (averaged over the body). */
     public static final long MIN_REQUEST_BYTES_PER_SECOND = 1024;
 
