@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -181,8 +182,7 @@ public final class LockCommand {
             } else if (!old.equals(pin)) {
                 StringBuilder fields = new StringBuilder();
                 for (String field : ToolPins.PINNED_FIELDS) {
-                    if (!java.util.Objects.equals(
-                            old.fields().get(field), pin.fields().get(field))) {
+                    if (!Objects.equals(old.fields().get(field), pin.fields().get(field))) {
                         fields.append(fields.length() == 0 ? "" : ", ").append(field);
                     }
                 }

@@ -70,7 +70,7 @@ public record Lockfile(String server, List<ToolPin> tools, List<ProgramPin> prog
             requireHash(sha256, "tool '" + name + "' sha256");
             fields = Collections.unmodifiableMap(new TreeMap<>(fields));
             fields.forEach((field, hash) -> requireHash(hash, "tool '" + name + "' field " + field));
-            risks = risks.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(risks));
+            risks = Set.copyOf(risks);
             if (risks.contains(RiskClass.READ_ONLY)) {
                 throw new IllegalArgumentException("tool '" + name + "' risks list READ_ONLY, which every tool has");
             }
