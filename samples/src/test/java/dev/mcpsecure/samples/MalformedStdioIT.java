@@ -2,18 +2,11 @@ package dev.mcpsecure.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.modelcontextprotocol.json.TypeRef;
-import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,28 +74,11 @@ class MalformedStdioIT {
     @Test
     @SuppressWarnings("unchecked")
     void everyMalformedLineGetsAnErrorAndTheServerKeepsServing() throws Exception {
-        Process server = new ProcessBuilder(
-                        PythonDriver.command("dev.mcpsecure.samples.DemoServer", "--policy", POLICY.toString()))
-                .start();
-        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        Thread drain = PythonDriver.drain(server.getErrorStream(), stderr);
-        try {
-            OutputStream stdin = server.getOutputStream();
-            BufferedReader stdout =
-                    new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-            send(
-                    stdin,
-                    ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-                                    + "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}")
-                            .getBytes(StandardCharsets.UTF_8));
-            assertThat(read(stdout).get("id")).isEqualTo(1);
-            send(
-                    stdin,
-                    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}".getBytes(StandardCharsets.UTF_8));
-
+        String stderr;
+        try (RawStdioServer server = RawStdioServer.start(POLICY)) {
             for (Row row : ROWS) {
-                send(stdin, row.line());
-                Map<String, Object> answer = read(stdout);
+                server.send(row.line());
+                Map<String, Object> answer = server.read();
                 assertThat(answer.get("jsonrpc")).as(row.why()).isEqualTo("2.0");
                 assertThat(answer).as(row.why()).containsKey("id");
                 assertThat(answer.get("id")).as(row.why() + ": id").isEqualTo(row.id());
@@ -116,45 +92,27 @@ class MalformedStdioIT {
                             .as(row.why() + ": reason code")
                             .containsEntry("dev.mcpsecure/reason", "MALFORMED_MESSAGE");
                 }
-                assertThat(server.isAlive()).as(row.why() + ": still running").isTrue();
+                assertThat(server.process.isAlive())
+                        .as(row.why() + ": still running")
+                        .isTrue();
             }
 
-            send(
-                    stdin,
-                    "{\"jsonrpc\":\"2.0\",\"id\":99,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"still here\"}}}\r"
-                            .getBytes(StandardCharsets.UTF_8));
-            Map<String, Object> call = read(stdout);
+            server.send("{\"jsonrpc\":\"2.0\",\"id\":99,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\","
+                    + "\"arguments\":{\"text\":\"still here\"}}}\r");
+            Map<String, Object> call = server.read();
             assertThat(call.get("id")).isEqualTo(99);
             Map<String, Object> result = (Map<String, Object>) call.get("result");
             assertThat(result.get("isError")).isEqualTo(false);
             assertThat(result.toString()).contains("still here");
-            assertThat(server.isAlive()).as("alive at the end").isTrue();
+            assertThat(server.process.isAlive()).as("alive at the end").isTrue();
 
-            stdin.close();
-            assertThat(server.waitFor(20, TimeUnit.SECONDS))
-                    .as("exits when stdin closes")
-                    .isTrue();
-            assertThat(server.exitValue()).isZero();
-        } finally {
-            server.destroyForcibly();
-            drain.join(10_000);
+            assertThat(server.closeStdin()).isZero();
+            stderr = server.stderr();
         }
-        List<Map<String, Object>> audit = PythonDriver.allAuditLines(stderr.toString(StandardCharsets.UTF_8));
+        List<Map<String, Object>> audit = PythonDriver.allAuditLines(stderr);
         assertThat(audit)
                 .filteredOn(line -> "MALFORMED_MESSAGE".equals(line.get("reason")))
                 .as("one audit line per malformed message")
                 .hasSize(ROWS.size());
-    }
-
-    private static void send(OutputStream stdin, byte[] line) throws IOException {
-        stdin.write(line);
-        stdin.write('\n');
-        stdin.flush();
-    }
-
-    private static Map<String, Object> read(BufferedReader stdout) throws IOException {
-        String line = stdout.readLine();
-        assertThat(line).as("the server answered before closing stdout").isNotNull();
-        return PythonDriver.JSON.readValue(line, new TypeRef<Map<String, Object>>() {});
     }
 }

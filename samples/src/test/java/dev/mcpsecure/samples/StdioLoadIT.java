@@ -3,11 +3,7 @@ package dev.mcpsecure.samples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelcontextprotocol.json.TypeRef;
-import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,39 +41,22 @@ class StdioLoadIT {
                 "demo.yaml",
                 text -> text.replace(
                         "  - name: echo                  #", "  - name: echo\n    rateLimit: 1000000/1m  #"));
-        Process server = new ProcessBuilder(
-                        PythonDriver.command("dev.mcpsecure.samples.DemoServer", "--policy", policy.toString()))
-                .start();
-        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        Thread drain = PythonDriver.drain(server.getErrorStream(), stderr);
-        try {
-            OutputStream stdin = server.getOutputStream();
-            BufferedReader stdout =
-                    new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-            send(
-                    stdin,
-                    "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-                            + "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"load\",\"version\":\"1\"}}}");
-            assertThat(stdout.readLine()).contains("\"id\":0");
-            send(stdin, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
-
-            calls(stdin, stdout, 1, 200); // warm-up
-            Snapshot before = snapshot(server.pid());
+        try (RawStdioServer server = RawStdioServer.start(policy)) {
+            calls(server, 1, 200); // warm-up
+            Snapshot before = snapshot(server.process.pid());
             long[] latencies = new long[CALLS];
             long started = System.nanoTime();
             int errors = 0;
             for (int i = 0; i < CALLS; i++) {
                 long start = System.nanoTime();
-                errors += calls(stdin, stdout, 1_000 + i, 1);
+                errors += calls(server, 1_000 + i, 1);
                 latencies[i] = System.nanoTime() - start;
             }
             double seconds = (System.nanoTime() - started) / 1e9;
-            Snapshot after = snapshot(server.pid());
-            stdin.close();
-            assertThat(server.waitFor(20, TimeUnit.SECONDS)).isTrue();
-            drain.join(10_000);
+            Snapshot after = snapshot(server.process.pid());
+            assertThat(server.closeStdin()).isZero();
 
-            long audited = PythonDriver.auditLines(stderr.toString(StandardCharsets.UTF_8)).stream()
+            long audited = PythonDriver.auditLines(server.stderr()).stream()
                     .filter(line -> "echo".equals(line.get("tool")))
                     .count();
             Arrays.sort(latencies);
@@ -106,23 +85,18 @@ class StdioLoadIT {
             assertThat(after.threads()).isLessThanOrEqualTo(before.threads() + 4);
             assertThat(after.fds()).isLessThanOrEqualTo(before.fds() + 4);
             assertThat(after.heapKiB()).isLessThanOrEqualTo(before.heapKiB() + 32 * 1024);
-        } finally {
-            server.destroyForcibly();
         }
     }
 
     /** Makes {@code count} echo calls from id {@code firstId}; returns how many failed. */
     @SuppressWarnings("unchecked")
-    private static int calls(OutputStream stdin, BufferedReader stdout, int firstId, int count) throws IOException {
+    private static int calls(RawStdioServer server, int firstId, int count) throws IOException {
         int errors = 0;
         for (int i = 0; i < count; i++) {
             int id = firstId + i;
-            send(
-                    stdin,
-                    "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":"
-                            + "\"echo\",\"arguments\":{\"text\":\"call " + id + "\"}}}");
-            String line = stdout.readLine();
-            assertThat(line).as("the server answers call %d", id).isNotNull();
+            server.send("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":"
+                    + "\"echo\",\"arguments\":{\"text\":\"call " + id + "\"}}}");
+            String line = server.readLine();
             Map<String, Object> answer = PythonDriver.JSON.readValue(line, new TypeRef<Map<String, Object>>() {});
             Map<String, Object> result = (Map<String, Object>) answer.get("result");
             if (result == null || !Boolean.FALSE.equals(result.get("isError")) || !line.contains("call " + id)) {
@@ -130,11 +104,6 @@ class StdioLoadIT {
             }
         }
         return errors;
-    }
-
-    private static void send(OutputStream stdin, String line) throws IOException {
-        stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-        stdin.flush();
     }
 
     /** The server process's threads and open fds (/proc) and its heap after a full GC (jcmd). */
