@@ -2,8 +2,6 @@ package dev.mcpsecure.core.internal.pipeline;
 
 import io.modelcontextprotocol.spec.McpStreamableServerSession;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
-import java.util.List;
-import reactor.core.publisher.Mono;
 
 /**
  * Wraps a streamable HTTP transport provider so that a {@code tools/list_changed} notification
@@ -11,44 +9,15 @@ import reactor.core.publisher.Mono;
  * clients. Everything else is delegated unchanged; on HTTP the calls the surface refuses are
  * answered by the transport's gate ({@code SecureHttpServer}).
  */
-public final class GuardedStreamableProvider implements McpStreamableServerTransportProvider {
-
-    private final McpStreamableServerTransportProvider delegate;
-    private final ToolSurface surface;
+public final class GuardedStreamableProvider extends SurfaceNotifyingProvider<McpStreamableServerTransportProvider>
+        implements McpStreamableServerTransportProvider {
 
     public GuardedStreamableProvider(McpStreamableServerTransportProvider delegate, ToolSurface surface) {
-        this.delegate = delegate;
-        this.surface = surface;
+        super(delegate, surface);
     }
 
     @Override
     public void setSessionFactory(McpStreamableServerSession.Factory factory) {
         delegate.setSessionFactory(factory);
-    }
-
-    @Override
-    public Mono<Void> notifyClients(String method, Object params) {
-        surface.beforeNotifying(method);
-        return delegate.notifyClients(method, params);
-    }
-
-    @Override
-    public Mono<Void> notifyClient(String sessionId, String method, Object params) {
-        return delegate.notifyClient(sessionId, method, params);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
-    }
-
-    @Override
-    public Mono<Void> closeGracefully() {
-        return delegate.closeGracefully();
-    }
-
-    @Override
-    public List<String> protocolVersions() {
-        return delegate.protocolVersions();
     }
 }

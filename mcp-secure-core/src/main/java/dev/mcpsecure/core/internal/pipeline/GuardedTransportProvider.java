@@ -13,7 +13,6 @@ import io.modelcontextprotocol.spec.McpServerSession;
 import io.modelcontextprotocol.spec.McpServerTransport;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Mono;
@@ -32,48 +31,20 @@ import reactor.core.publisher.Mono;
  * session class is overridden, so an SDK upgrade that adds one fails the build instead of
  * silently reaching the unused parent state.
  */
-public final class GuardedTransportProvider implements McpServerTransportProvider {
+public final class GuardedTransportProvider extends SurfaceNotifyingProvider<McpServerTransportProvider>
+        implements McpServerTransportProvider {
 
-    private final McpServerTransportProvider delegate;
-    private final ToolSurface surface;
     private final Pipeline pipeline;
 
     /** @param surface decides which calls the SDK may see */
     public GuardedTransportProvider(McpServerTransportProvider delegate, ToolSurface surface, Pipeline pipeline) {
-        this.delegate = delegate;
-        this.surface = surface;
+        super(delegate, surface);
         this.pipeline = pipeline;
     }
 
     @Override
     public void setSessionFactory(McpServerSession.Factory factory) {
         delegate.setSessionFactory(transport -> new GuardedSession(factory.create(transport), transport));
-    }
-
-    @Override
-    public Mono<Void> notifyClients(String method, Object params) {
-        surface.beforeNotifying(method);
-        return delegate.notifyClients(method, params);
-    }
-
-    @Override
-    public Mono<Void> notifyClient(String sessionId, String method, Object params) {
-        return delegate.notifyClient(sessionId, method, params);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
-    }
-
-    @Override
-    public Mono<Void> closeGracefully() {
-        return delegate.closeGracefully();
-    }
-
-    @Override
-    public List<String> protocolVersions() {
-        return delegate.protocolVersions();
     }
 
     /** The SDK's session, with unknown tool calls answered before it sees them. */
