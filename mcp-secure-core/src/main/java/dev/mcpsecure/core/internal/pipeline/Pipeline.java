@@ -71,8 +71,12 @@ public final class Pipeline {
      * replaced tool) with {@code refusal}, audited. Names are cut to 128 characters in the audit.
      */
     public SecuredTool refusing(String name, Decision refusal) {
-        String shown = name.length() > 128 ? name.substring(0, 128) + "..." : name;
-        return new SecuredTool(shown, Set.of(), null, this, refusal);
+        return new SecuredTool(shownName(name), Set.of(), null, this, refusal);
+    }
+
+    /** A tool name as refusals and the audit show it: cut to 128 characters. */
+    static String shownName(String name) {
+        return name == null || name.length() <= 128 ? name : name.substring(0, 128) + "...";
     }
 
     /**
@@ -82,11 +86,7 @@ public final class Pipeline {
      * @return false if the sink failed
      */
     public boolean auditSurface(String tool, Decision decision) {
-        return audit(AuditEvent.outsideCall(
-                Instant.now(),
-                serverName,
-                tool == null || tool.length() <= 128 ? tool : tool.substring(0, 128) + "...",
-                decision));
+        return audit(AuditEvent.outsideCall(Instant.now(), serverName, shownName(tool), decision));
     }
 
     /** The guard deciding exposure and calls. */

@@ -204,9 +204,11 @@ public final class ToolSurface {
         if (registered.containsKey(name)) {
             return Decision.deny(
                     ReasonCode.TOOL_DEFINITION_CHANGED,
-                    "tool '" + clip(name) + "' was replaced at runtime outside mcp-secure and is withheld");
+                    "tool '" + Pipeline.shownName(name)
+                            + "' was replaced at runtime outside mcp-secure and is withheld");
         }
-        return Decision.deny(ReasonCode.TOOL_NOT_ALLOWED, "tool '" + clip(name) + "' does not exist on this server");
+        return Decision.deny(
+                ReasonCode.TOOL_NOT_ALLOWED, "tool '" + Pipeline.shownName(name) + "' does not exist on this server");
     }
 
     /**
@@ -254,11 +256,12 @@ public final class ToolSurface {
             }
             if (reportedForeign.put(tool, Boolean.TRUE) == null) {
                 String detail = ours == null
-                        ? "tool '" + clip(tool.name()) + "' was added with the SDK's addTool, bypassing mcp-secure;"
+                        ? "tool '" + Pipeline.shownName(tool.name())
+                                + "' was added with the SDK's addTool, bypassing mcp-secure;"
                                 + " it is neither listed nor callable. Add runtime tools with SecureMcpServer's"
                                 + " RuntimeTools"
-                        : "tool '" + clip(tool.name()) + "' was replaced with the SDK's addTool, bypassing mcp-secure;"
-                                + " it is withheld";
+                        : "tool '" + Pipeline.shownName(tool.name())
+                                + "' was replaced with the SDK's addTool, bypassing mcp-secure;" + " it is withheld";
                 pipeline.auditSurface(tool.name(), Decision.deny(ReasonCode.TOOL_DEFINITION_CHANGED, detail));
             }
         }
@@ -274,9 +277,5 @@ public final class ToolSurface {
     public void forget(String name) {
         registered.remove(name);
         listed.remove(name);
-    }
-
-    private static String clip(String name) {
-        return name.length() > 128 ? name.substring(0, 128) + "..." : name;
     }
 }
