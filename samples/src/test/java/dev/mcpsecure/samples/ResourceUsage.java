@@ -3,6 +3,7 @@ package dev.mcpsecure.samples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -29,13 +30,14 @@ record ResourceUsage(int threads, long fds, long heapBytes, Map<String, Integer>
     /** The last reading and how long it took to come back within bounds (or the deadline). */
     record Settled(ResourceUsage usage, Duration after) {}
 
+    /** Keeps the kinds sorted by name, so failure messages compare at a glance. */
     ResourceUsage {
-        threadKinds = Map.copyOf(threadKinds);
+        threadKinds = Collections.unmodifiableSortedMap(new TreeMap<>(threadKinds));
     }
 
     static Map<String, Integer> kinds(java.util.stream.Stream<String> threadNames) {
         return threadNames.collect(
-                Collectors.toMap(name -> name.replaceAll("\\d+", "#"), name -> 1, Integer::sum, TreeMap::new));
+                Collectors.groupingBy(name -> name.replaceAll("\\d+", "#"), Collectors.summingInt(name -> 1)));
     }
 
     boolean within(ResourceUsage baseline, Bounds bounds) {
@@ -56,9 +58,10 @@ record ResourceUsage(int threads, long fds, long heapBytes, Map<String, Integer>
     /** The thread kinds with more threads than in {@code baseline}, e.g. {@code qtp#-# +3}. */
     String threadGrowth(ResourceUsage baseline) {
         String grown = threadKinds.entrySet().stream()
-                .filter(kind -> kind.getValue() > baseline.threadKinds.getOrDefault(kind.getKey(), 0))
                 .map(kind ->
-                        kind.getKey() + " +" + (kind.getValue() - baseline.threadKinds.getOrDefault(kind.getKey(), 0)))
+                        Map.entry(kind.getKey(), kind.getValue() - baseline.threadKinds.getOrDefault(kind.getKey(), 0)))
+                .filter(kind -> kind.getValue() > 0)
+                .map(kind -> kind.getKey() + " +" + kind.getValue())
                 .collect(Collectors.joining(", "));
         return grown.isEmpty() ? "none" : grown;
     }
