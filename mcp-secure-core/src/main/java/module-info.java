@@ -1,7 +1,8 @@
 /**
- * mcp-secure enforcement: the policy loader, the secure server wrapper with its tool pipeline and
- * audit sink, and (as they land) the file, command and egress guards and token verification.
+ * mcp-secure enforcement: the policy loader, the secure server with its one call pipeline and
+ * audit gate, the file, command and egress guards, and token verification.
  */
+@SuppressWarnings("module") // qualified exports name sibling modules that depend on this one
 module dev.mcpsecure.core {
     requires transitive dev.mcpsecure.api;
     requires tools.jackson.core;
@@ -17,4 +18,6 @@ module dev.mcpsecure.core {
     requires com.fasterxml.jackson.annotation;
 
     exports dev.mcpsecure.core;
+    exports dev.mcpsecure.core.internal.pipeline to
+            dev.mcpsecure.http;
 }

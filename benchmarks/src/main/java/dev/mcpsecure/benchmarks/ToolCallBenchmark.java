@@ -94,14 +94,14 @@ public class ToolCallBenchmark {
         securedServer = SecureMcpServer.builder(policy)
                 .auditSink(drop)
                 .tool(echo())
-                .buildSync(securedTransport.serverProvider());
+                .build(securedTransport.serverProvider()).sync();
         secured = connect(securedTransport);
 
         InMemoryTransport loggedTransport = InMemoryTransport.create();
         loggedServer = SecureMcpServer.builder(policy)
                 .auditSink(new Slf4jAuditSink())
                 .tool(echo())
-                .buildSync(loggedTransport.serverProvider());
+                .build(loggedTransport.serverProvider()).sync();
         logged = connect(loggedTransport);
 
         // A clock that moves 1 ms per reading: the bucket (1,000,000/s) always refills, so this

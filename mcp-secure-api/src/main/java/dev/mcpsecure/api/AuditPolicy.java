@@ -1,6 +1,8 @@
 package dev.mcpsecure.api;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * What the audit log records besides the decision itself, and what happens when it cannot.
@@ -13,8 +15,12 @@ import java.time.Duration;
  *     refuses new calls without waiting; {@link FailMode#OPEN} lets calls through and only counts
  *     the lost events
  * @param timeout how long one audit write may take before it counts as failed, 1 ms to 1 min
+ * @param file where the launchers write audit records as JSON lines, a file nothing else writes
+ *     to; empty: the launchers' default ({@code MCP_SECURE_AUDIT_FILE}, else the SLF4J logger
+ *     {@code dev.mcpsecure.audit}). A relative path in a policy file is resolved against the policy
+ *     file's folder
  */
-public record AuditPolicy(boolean includeArguments, FailMode failMode, Duration timeout) {
+public record AuditPolicy(boolean includeArguments, FailMode failMode, Duration timeout, Optional<Path> file) {
 
     /** What a call gets when its audit event cannot be written. */
     public enum FailMode {
@@ -29,12 +35,25 @@ public record AuditPolicy(boolean includeArguments, FailMode failMode, Duration 
 
     private static final AuditPolicy DEFAULTS = new AuditPolicy(false, FailMode.CLOSED, DEFAULT_TIMEOUT);
 
+    /** With no audit file: the launchers' default destination. */
+    public AuditPolicy(boolean includeArguments, FailMode failMode, Duration timeout) {
+        this(includeArguments, failMode, timeout, Optional.empty());
+    }
+
     /** Validates the mode and the timeout. */
     public AuditPolicy {
         new Checks()
                 .check("failMode", Checks.notNull(failMode))
                 .check("timeout", Checks.between(timeout, Duration.ofMillis(1), Duration.ofMinutes(1)))
+                .check("file", Checks.notNull(file))
                 .throwIfAny();
+    }
+
+    /** This policy with its audit file resolved against {@code folder}, when relative. */
+    public AuditPolicy resolvedAgainst(Path folder) {
+        return file.isEmpty() || file.get().isAbsolute()
+                ? this
+                : new AuditPolicy(includeArguments, failMode, timeout, Optional.of(folder.resolve(file.get())));
     }
 
     /** Arguments as asked, fail closed, the default timeout. */

@@ -120,5 +120,11 @@ public enum ReasonCode {
     /** An HTTP request names an MCP session the server does not have: never created, deleted or expired. */
     SESSION_UNKNOWN,
     /** An HTTP {@code initialize} would open more live sessions than the transport policy allows. */
-    SESSION_LIMIT
+    SESSION_LIMIT,
+
+    // requests (added with the call pipeline)
+    /** A tool call's arguments do not match the tool's input schema. */
+    ARGUMENTS_INVALID,
+    /** A request names a method this server does not serve. */
+    METHOD_NOT_SERVED
 }

@@ -1,6 +1,5 @@
 package dev.mcpsecure.core;
 
-import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditSink;
 import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.EgressGuard;
@@ -13,6 +12,7 @@ import dev.mcpsecure.core.internal.egress.EgressTarget;
 import dev.mcpsecure.core.internal.egress.GuardedDns;
 import dev.mcpsecure.core.internal.egress.GuardedSocketFactory;
 import dev.mcpsecure.core.internal.egress.PolicyEgressGuard;
+import dev.mcpsecure.core.internal.pipeline.Effects;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,7 +22,6 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -282,27 +281,12 @@ public final class EgressHttpClient implements AutoCloseable {
                 "redirect " + hop + " refused (" + decision.reason() + "): " + decision.detail()));
     }
 
+    /**
+     * Records the decision: inside a call as an effect of that call, outside any call through
+     * this client's own sink (if any).
+     */
     private void audit(Decision decision, String detail, long startedNanos) {
-        long micros = (System.nanoTime() - startedNanos) / 1_000;
-        String text = decision.allowed() ? "egress " + detail : "egress " + detail + ": " + decision.detail();
-        shared.audit()
-                .record(new AuditEvent(
-                        Instant.now(),
-                        shared.server(),
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        decision.allowed(),
-                        decision.reason(),
-                        null,
-                        micros,
-                        0,
-                        null,
-                        text,
-                        null));
+        Effects.record("egress", decision, detail, startedNanos, shared.audit(), shared.server());
     }
 
     /** Closes idle connections and stops the engine's threads; views made by {@link #withTokenFor} share them. */

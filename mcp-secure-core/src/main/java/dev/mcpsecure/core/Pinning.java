@@ -105,7 +105,8 @@ final class Pinning {
                                             (strict
                                                             ? "refused (pinning.lint: strict): "
                                                             : "reported (pinning.lint: report): ")
-                                                    + finding));
+                                                    + finding),
+                                    !strict);
                             return finding.toString();
                         })
                         .toList();

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -97,14 +96,16 @@ public final class Preflight {
             return out.toString();
         }
 
-        /** The audit event for this report: a denial with PREFLIGHT_FAILED when anything failed. */
-        public AuditEvent auditEvent() {
+        /**
+         * The audit record of this report ({@code start}): {@code PREFLIGHT_FAILED} when anything
+         * failed, a denial when it stops the start ({@code enforced}), else a finding.
+         */
+        public AuditEvent auditEvent(boolean enforced) {
             String summary = "preflight: " + names(Status.FAIL) + " failed; " + names(Status.WARN) + " warned";
-            return AuditEvent.outsideCall(
-                    Instant.now(),
+            return AuditEvent.start(
                     server,
-                    null,
-                    new Decision(!failed(), failed() ? ReasonCode.PREFLIGHT_FAILED : ReasonCode.ALLOWED, summary));
+                    new Decision(!failed(), failed() ? ReasonCode.PREFLIGHT_FAILED : ReasonCode.ALLOWED, summary),
+                    enforced);
         }
 
         private String names(Status status) {

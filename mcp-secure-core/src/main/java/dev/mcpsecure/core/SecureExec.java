@@ -5,9 +5,11 @@ import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.Untrusted;
 import dev.mcpsecure.core.internal.exec.PolicyCommandGuard;
 import dev.mcpsecure.core.internal.exec.PolicyCommandGuard.Authorized;
 import dev.mcpsecure.core.internal.files.PolicyFilesystemGuard;
+import dev.mcpsecure.core.internal.pipeline.Effects;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -105,6 +107,24 @@ public final class SecureExec {
      * @throws IOException if the program cannot be started
      */
     public Result run(String program, List<String> args, Map<String, String> env, String workingDirectory)
+            throws IOException {
+        long start = System.nanoTime();
+        String what = "run " + Untrusted.text(program) + " with " + args.size() + " argument(s)";
+        Result result;
+        try {
+            result = runUnaudited(program, args, env, workingDirectory);
+        } catch (PolicyViolationException e) {
+            Effects.record("process", e.decision(), what, start, null, null);
+            throw e;
+        } catch (IOException e) {
+            Effects.record("process", Decision.allow(), what + " (failed to start)", start, null, null);
+            throw e;
+        }
+        Effects.record("process", Decision.allow(), what + ", exit " + result.exitCode(), start, null, null);
+        return result;
+    }
+
+    private Result runUnaudited(String program, List<String> args, Map<String, String> env, String workingDirectory)
             throws IOException {
         Authorized run = guard.authorize(program, List.copyOf(args), Map.copyOf(env), workingDirectory);
         if (!processes.tryAcquire()) {

@@ -6,8 +6,10 @@ import dev.mcpsecure.api.FilesystemGuard;
 import dev.mcpsecure.api.FilesystemPolicy;
 import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.Untrusted;
 import dev.mcpsecure.core.internal.files.PolicyFilesystemGuard;
 import dev.mcpsecure.core.internal.files.PolicyFilesystemGuard.Resolution;
+import dev.mcpsecure.core.internal.pipeline.Effects;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -131,6 +133,10 @@ public final class SecureFiles {
      * @throws NoSuchFileException if there is no such file
      */
     public byte[] readBytes(String path) throws IOException {
+        return audited("file.read", "read", path, () -> readBytesUnaudited(path));
+    }
+
+    private byte[] readBytesUnaudited(String path) throws IOException {
         Resolution target = guard.resolution(path, FileAccess.READ_ONLY);
         try (SecureDirectoryStream<Path> dir = openParent(target, path)) {
             Path name = target.real().getFileName();
@@ -162,6 +168,13 @@ public final class SecureFiles {
      * @throws NoSuchFileException if the parent directory does not exist
      */
     public void write(String path, byte[] content) throws IOException {
+        audited("file.write", "write", path, () -> {
+            writeUnaudited(path, content);
+            return null;
+        });
+    }
+
+    private void writeUnaudited(String path, byte[] content) throws IOException {
         Objects.requireNonNull(content, "content");
         Resolution target = guard.resolution(path, FileAccess.READ_WRITE);
         if (content.length > maxFileSize) {
@@ -213,6 +226,10 @@ public final class SecureFiles {
      * @throws NotDirectoryException if the path is not a directory
      */
     public List<Entry> list(String path) throws IOException {
+        return audited("file.list", "list", path, () -> listUnaudited(path));
+    }
+
+    private List<Entry> listUnaudited(String path) throws IOException {
         Resolution target = guard.resolution(path, FileAccess.READ_ONLY);
         List<Entry> entries = new ArrayList<>();
         try (SecureDirectoryStream<Path> dir = openDirectory(target.rootReal(), target.real(), path)) {
@@ -240,6 +257,10 @@ public final class SecureFiles {
 
     /** Type, size and modification time of a path; symbolic links are not followed. */
     public Stat stat(String path) throws IOException {
+        return audited("file.stat", "stat", path, () -> statUnaudited(path));
+    }
+
+    private Stat statUnaudited(String path) throws IOException {
         Resolution target = guard.linkResolution(path, FileAccess.READ_ONLY);
         if (target.real().equals(target.rootReal())) {
             try (SecureDirectoryStream<Path> dir = openDirectory(target.rootReal(), target.real(), path)) {
@@ -265,6 +286,13 @@ public final class SecureFiles {
      * @throws DirectoryNotEmptyException if the directory is not empty
      */
     public void delete(String path) throws IOException {
+        audited("file.delete", "delete", path, () -> {
+            deleteUnaudited(path);
+            return null;
+        });
+    }
+
+    private void deleteUnaudited(String path) throws IOException {
         Resolution target = guard.linkResolution(path, FileAccess.READ_WRITE);
         if (target.real().equals(target.rootReal())) {
             throw deny(ReasonCode.PATH_READ_ONLY, path, "is a root; roots are never deleted");
@@ -288,6 +316,13 @@ public final class SecureFiles {
 
     /** Creates a directory and any missing parents, in a read-write root. */
     public void createDirectories(String path) throws IOException {
+        audited("file.mkdir", "create directories", path, () -> {
+            createDirectoriesUnaudited(path);
+            return null;
+        });
+    }
+
+    private void createDirectoriesUnaudited(String path) throws IOException {
         Resolution target = guard.resolution(path, FileAccess.READ_WRITE);
         Path current = target.rootReal();
         for (Path name : target.rootReal().relativize(target.real())) {
@@ -441,5 +476,65 @@ public final class SecureFiles {
         byte[] bytes = new byte[8];
         RANDOM.nextBytes(bytes);
         return bytes;
+    }
+
+    /**
+     * A client-safe description of a failed file operation, naming no exception class and no
+     * host path: {@code no such file or directory}, {@code not a directory}, {@code directory not
+     * empty}, {@code already exists}, {@code access denied}, {@code not a regular file}, else
+     * {@code I/O error}.
+     */
+    public static String problem(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (e instanceof NotDirectoryException) {
+            return "not a directory";
+        }
+        if (e instanceof DirectoryNotEmptyException) {
+            return "directory not empty";
+        }
+        if (e instanceof java.nio.file.FileAlreadyExistsException) {
+            return "already exists";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "access denied";
+        }
+        if (e.getMessage() != null && e.getMessage().endsWith("is not a regular file")) {
+            return "not a regular file";
+        }
+        if (e.getMessage() != null && e.getMessage().endsWith("is a directory")) {
+            return "is a directory";
+        }
+        return "I/O error";
+    }
+
+    /** One file operation. */
+    private interface FileWork<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * Runs {@code work} and records it as an effect of the current call (none outside a call):
+     * allowed, refused with its reason code, or allowed but failed (no such file, and the like).
+     */
+    private static <T> T audited(String action, String verb, String path, FileWork<T> work) throws IOException {
+        if (!Effects.inCall()) {
+            return work.run();
+        }
+        long start = System.nanoTime();
+        String what = verb + " " + Untrusted.text(path, 200);
+        T result;
+        try {
+            result = work.run();
+        } catch (PolicyViolationException e) {
+            Effects.record(action, e.decision(), what, start, null, null);
+            throw e;
+        } catch (IOException e) {
+            Effects.record(action, Decision.allow(), what + " (failed: " + problem(e) + ")", start, null, null);
+            throw e;
+        }
+        Effects.record(action, Decision.allow(), what, start, null, null);
+        return result;
     }
 }

@@ -10,14 +10,16 @@ import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenSource;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.core.internal.pinning.ToolLint;
+import dev.mcpsecure.core.internal.pipeline.AuditGate;
 import dev.mcpsecure.core.internal.pipeline.GuardedStreamableProvider;
 import dev.mcpsecure.core.internal.pipeline.GuardedTransportProvider;
 import dev.mcpsecure.core.internal.pipeline.Pipeline;
 import dev.mcpsecure.core.internal.pipeline.RedactingSources;
 import dev.mcpsecure.core.internal.pipeline.Redactor;
-import dev.mcpsecure.core.internal.pipeline.SecuredTool;
+import dev.mcpsecure.core.internal.pipeline.ServerInternals;
 import dev.mcpsecure.core.internal.pipeline.ToolSurface;
 import dev.mcpsecure.core.internal.pipeline.VerifiedTokens;
+import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.server.McpAsyncServer;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
@@ -39,7 +41,8 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 /**
- * Builds an MCP SDK server whose tools are all behind the policy's guard pipeline.
+ * A running MCP SDK server whose every tool call passes one call pipeline under the policy: built
+ * by {@link Builder}, which only configures.
  *
  * <p>Give it the tool specifications the app would give {@code McpServer}, each with the risk
  * classes it declares. At build:
@@ -67,31 +70,96 @@ import reactor.core.publisher.Mono;
  * mode, withholds the tool ({@code TOOL_DEFINITION_CHANGED}). Every listed tool carries its pin in
  * {@code _meta} under {@link ToolPins#META_KEY}.
  *
- * <p>Add tools through this builder, or while the server runs through {@link
- * Builder#runtimeTools()}: a tool added with the SDK server's own {@code addTool} bypasses the
- * pipeline, so it is never listed nor called, and a registered tool it replaces is refused.
+ * <p>Add tools through the builder, or while the server runs through {@link #runtimeTools()}: a
+ * tool added with the SDK server's own {@code addTool} bypasses the pipeline, so it is never
+ * listed nor called, and a registered tool it replaces is refused.
+ *
+ * <p>Every {@code tools/call} gets a {@link dev.mcpsecure.api.CallContext} (call id, session,
+ * caller, tool, argument digest, deadline) that tool code reads with {@code CallContext.current()};
+ * {@link SecureFiles}, {@link SecureExec}, {@link EgressHttpClient} and the sources of {@link
+ * Builder#tokens()} and {@link Builder#secrets()} audit what they do inside a call as {@code effect}
+ * records carrying that call's id. Every record of the server (calls, effects, transport refusals,
+ * malformed messages, start-up, the tool surface) passes one audit gate (fail mode, timeout,
+ * counters).
  */
-public final class SecureMcpServer {
+public final class SecureMcpServer implements AutoCloseable {
 
     /** How long a confirmation question waits for the user when not set. */
     public static final Duration DEFAULT_CONFIRMATION_TIMEOUT = Duration.ofMinutes(2);
 
     private static final Logger LOG = LoggerFactory.getLogger("dev.mcpsecure.core");
 
-    private SecureMcpServer() {}
+    static {
+        ServerInternals.grant(server -> server.pipeline, server -> server.sessions);
+    }
+
+    private final McpAsyncServer async;
+    private final McpSyncServer sync;
+    private final Pipeline pipeline;
+    private final ToolSurface surface;
+    private final RuntimeTools runtimeTools;
+    private final GuardedStreamableProvider sessions;
+
+    private SecureMcpServer(
+            McpAsyncServer async,
+            Pipeline pipeline,
+            ToolSurface surface,
+            GuardedStreamableProvider sessions,
+            Builder builder) {
+        this.async = async;
+        this.sessions = sessions;
+        this.sync = new McpSyncServer(async);
+        this.pipeline = pipeline;
+        this.surface = surface;
+        this.runtimeTools = new RuntimeTools(this, builder.policy);
+    }
 
     /** A builder for a server enforcing {@code policy}. */
     public static Builder builder(SecurityPolicy policy) {
         return new Builder(policy);
     }
 
-    /** Builds a secured server. Not thread-safe; build once. */
+    /** The SDK's sync view of this server. */
+    public McpSyncServer sync() {
+        return sync;
+    }
+
+    /** The SDK's async view of this server. */
+    public McpAsyncServer async() {
+        return async;
+    }
+
+    /** The handle through which the app adds and removes tools while the server runs. Thread-safe. */
+    public RuntimeTools runtimeTools() {
+        return runtimeTools;
+    }
+
+    /** How many audit records were recorded, failed and dropped since the server was built. Thread-safe. */
+    public AuditCounters auditCounters() {
+        return pipeline.auditCounters();
+    }
+
+    /** Closes the SDK server (its sessions and transport) and stops the tool threads. */
+    @Override
+    public void close() {
+        try {
+            sync.closeGracefully();
+        } finally {
+            pipeline.shutdown();
+        }
+    }
+
+    /**
+     * Configures a secured server; {@link #build} hands back the running {@link SecureMcpServer}.
+     * Not thread-safe; build once.
+     */
     public static final class Builder {
         private final SecurityPolicy policy;
         private final Redactor redactor = new Redactor();
         private final Map<String, Registration> tools = new LinkedHashMap<>();
         private final Map<String, Registration> declared = new LinkedHashMap<>();
         private AuditSink auditSink;
+        private AuditGate gate;
         private TokenSource tokenSource;
         private SecretSource secretSource;
         private TokenSource tokens;
@@ -100,8 +168,7 @@ public final class SecureMcpServer {
         private boolean strict;
         private String version;
         private Duration confirmationTimeout;
-        private Prepared prepared;
-        private RuntimeTools runtimeTools;
+        private boolean built;
 
         private Builder(SecurityPolicy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -112,22 +179,17 @@ public final class SecureMcpServer {
             return policy;
         }
 
-        /** Where audit events go; default {@link Slf4jAuditSink}. */
+        /**
+         * Where audit records go; default {@link Slf4jAuditSink}. Set it before {@link #tokens()},
+         * {@link #secrets()} and {@link #egress()}, which record through it.
+         */
         public Builder auditSink(AuditSink sink) {
             requireUnset(auditSink, "auditSink");
+            if (gate != null) {
+                throw new IllegalStateException("set auditSink before tokens(), secrets(), egress() or build");
+            }
             this.auditSink = Objects.requireNonNull(sink, "sink");
             return this;
-        }
-
-        /**
-         * The audit sink the server will use, fixing the default now if none was set: for
-         * transports that make decisions of their own (HTTP authentication) to record them.
-         */
-        public AuditSink effectiveAuditSink() {
-            if (auditSink == null) {
-                auditSink = new Slf4jAuditSink();
-            }
-            return auditSink;
         }
 
         /**
@@ -155,41 +217,46 @@ public final class SecureMcpServer {
         }
 
         /**
-         * The token source tool code must use: every token it hands out is redacted from tool
-         * results. Thread-safe.
+         * The token source tool code must use, captured when its tools are added: every token it
+         * hands out is redacted from tool results, and each one (or refusal) is audited as an
+         * {@code effect} of the call that asked. Thread-safe.
          */
         public TokenSource tokens() {
             if (tokens == null) {
                 if (tokenSource == null && !policy.tokens().audiences().isEmpty()) {
                     tokenSource = LocalTokenIssuer.create(policy);
                 }
-                tokens = RedactingSources.tokens(tokenSource, redactor);
+                tokens = RedactingSources.tokens(
+                        tokenSource, redactor, gate(), policy.server().name());
             }
             return tokens;
         }
 
         /**
-         * The secret source tool code must use: every secret it hands out is redacted from tool
-         * results. Thread-safe.
+         * The secret source tool code must use, captured when its tools are added: every secret
+         * it hands out is redacted from tool results, and each one (or refusal) is audited as an
+         * {@code effect} of the call that asked. Thread-safe.
          */
         public SecretSource secrets() {
             if (secrets == null) {
-                secrets = RedactingSources.secrets(secretSource, redactor);
+                secrets = RedactingSources.secrets(
+                        secretSource, redactor, gate(), policy.server().name());
             }
             return secrets;
         }
 
         /**
-         * The HTTP client tool code must use for outbound requests: the policy's egress rules,
-         * tokens from {@link #tokens()} (so they are redacted from results), and decisions to this
-         * server's audit sink. Set {@code tokenSource} and {@code auditSink} first. Thread-safe;
-         * one per builder.
+         * The HTTP client tool code must use for outbound requests, captured when its tools are
+         * added: the policy's egress rules, tokens from {@link #tokens()} (so they are redacted from
+         * results), and its decisions audited through this server's audit gate. Thread-safe; one
+         * per builder.
          */
         public EgressHttpClient egress() {
             if (egress == null) {
+                AuditGate door = gate();
                 egress = EgressHttpClient.builder(policy)
                         .tokenSource(tokens())
-                        .auditSink(effectiveAuditSink())
+                        .auditSink(door::record)
                         .build();
             }
             return egress;
@@ -204,6 +271,22 @@ public final class SecureMcpServer {
         /** Adds an async tool declaring {@code risks} (none: {@link RiskClass#READ_ONLY}). */
         public Builder tool(AsyncToolSpecification spec, RiskClass... risks) {
             add(new Registration(Objects.requireNonNull(spec, "spec").tool(), null, spec, declared(risks)));
+            return this;
+        }
+
+        /**
+         * Declares a tool the app may add at runtime ({@link RuntimeTools#add}), declaring {@code
+         * risks}, so that the {@code lock} command pins it and the start-up lint reads it. Declaring
+         * neither lists nor runs it; {@code add} still checks it against the lockfile.
+         *
+         * @throws IllegalStateException if a tool of that name was already added or declared
+         */
+        public Builder declare(McpSchema.Tool tool, RiskClass... risks) {
+            Objects.requireNonNull(tool, "tool");
+            if (tools.containsKey(tool.name())
+                    || declared.putIfAbsent(tool.name(), new Registration(tool, null, null, declared(risks))) != null) {
+                throw new IllegalStateException("tool '" + tool.name() + "' was already added or declared");
+            }
             return this;
         }
 
@@ -234,79 +317,41 @@ public final class SecureMcpServer {
         }
 
         /**
-         * Builds a sync server on {@code transport}.
+         * Builds the server on a session-based transport (stdio, the testkit's in-memory pair):
+         * each SDK session is wrapped so that every {@code tools/call} is screened by the pipeline
+         * before the SDK sees it, and requests for methods the server does not serve are refused
+         * ({@code METHOD_NOT_SERVED}) and audited.
          *
          * @throws IllegalStateException in {@link #strict()} mode, naming every tool the policy does not expose
+         * @throws PinningException when the tools do not match the lockfile (enforce mode) or it cannot be trusted
          */
-        public McpSyncServer buildSync(McpServerTransportProvider transport) {
-            return new McpSyncServer(buildAsync(transport));
-        }
-
-        /**
-         * Builds an async server on {@code transport}.
-         *
-         * @throws IllegalStateException in {@link #strict()} mode, naming every tool the policy does not expose
-         */
-        public McpAsyncServer buildAsync(McpServerTransportProvider transport) {
+        public SecureMcpServer build(McpServerTransportProvider transport) {
             Objects.requireNonNull(transport, "transport");
             Prepared prepared = prepare();
             return prepared.finish(
-                    McpServer.async(new GuardedTransportProvider(transport, prepared.surface(), prepared.pipeline())));
+                    McpServer.async(new GuardedTransportProvider(transport, prepared.surface(), prepared.pipeline())),
+                    null,
+                    this);
         }
 
         /**
-         * Builds a sync server on a streamable HTTP transport. Host it with {@code SecureHttpServer}
-         * (module {@code mcp-secure-http}), which checks Host, Origin and bearer tokens and answers
-         * calls to tools the policy does not list before the SDK sees them.
+         * Builds the server on a streamable HTTP transport. Host it with {@code SecureHttpServer}
+         * (module {@code mcp-secure-http}), whose gate hands every {@code tools/call} to this
+         * server's pipeline before the SDK sees it.
          *
          * @throws IllegalStateException in {@link #strict()} mode, naming every tool the policy does not expose
+         * @throws PinningException when the tools do not match the lockfile (enforce mode) or it cannot be trusted
          */
-        public McpSyncServer buildSync(McpStreamableServerTransportProvider transport) {
+        public SecureMcpServer build(McpStreamableServerTransportProvider transport) {
             Objects.requireNonNull(transport, "transport");
             Prepared prepared = prepare();
-            return new McpSyncServer(
-                    prepared.finish(McpServer.async(new GuardedStreamableProvider(transport, prepared.surface()))));
+            GuardedStreamableProvider guarded = new GuardedStreamableProvider(transport, prepared.surface());
+            return prepared.finish(McpServer.async(guarded), guarded, this);
         }
 
         /**
-         * Why a call to {@code toolName} must be answered without the SDK, for transports that
-         * answer calls before it ({@code SecureHttpServer}): {@code null} when the SDK holds the
-         * definition mcp-secure registered; else the denial ({@code TOOL_NOT_ALLOWED} for an unknown
-         * name, {@code TOOL_DEFINITION_CHANGED} for a drifted or replaced tool). Thread-safe.
-         *
-         * @throws IllegalStateException before the server is built
-         */
-        public Decision refusalFor(String toolName) {
-            if (prepared == null) {
-                throw new IllegalStateException("build the server first");
-            }
-            return prepared.surface().refusal(toolName);
-        }
-
-        /**
-         * How many call audit events were recorded, failed and dropped since the server was built
-         * (all zero before). Thread-safe.
-         */
-        public AuditCounters auditCounters() {
-            return prepared == null
-                    ? new AuditCounters(0, 0, 0)
-                    : prepared.pipeline().auditCounters();
-        }
-
-        /**
-         * The handle through which the app adds and removes tools while the server runs; usable
-         * once the server is built. Thread-safe.
-         */
-        public RuntimeTools runtimeTools() {
-            if (runtimeTools == null) {
-                runtimeTools = new RuntimeTools(this);
-            }
-            return runtimeTools;
-        }
-
-        /**
-         * The lockfile that pins the tools registered so far (exposed or not, with their declared
-         * risks) and the policy's programs: what the {@code lock} command writes.
+         * The lockfile that pins the tools registered and declared so far (exposed or not, with
+         * their declared risks) and the policy's programs: what the {@code lock} command writes.
          */
         public Lockfile lock() {
             Map<McpSchema.Tool, Set<RiskClass>> pins = new LinkedHashMap<>();
@@ -326,6 +371,14 @@ public final class SecureMcpServer {
                             .toList();
         }
 
+        /** The server's one audit gate, made once from the configured sink; for the launchers' start-up records. */
+        AuditGate gate() {
+            if (gate == null) {
+                gate = Pipeline.gate(auditSink == null ? new Slf4jAuditSink() : auditSink, policy);
+            }
+            return gate;
+        }
+
         /** The definitions of the tools registered at start and declared for runtime. */
         private List<McpSchema.Tool> surfaceTools() {
             List<McpSchema.Tool> all = new ArrayList<>();
@@ -334,37 +387,37 @@ public final class SecureMcpServer {
             return all;
         }
 
-        /** The secured tool specifications and the filter that lists them, ready for any transport. */
+        /** The secured tool specifications and the surface that lists them, ready for any transport. */
         private record Prepared(
-                Pipeline pipeline,
-                ToolSurface surface,
-                List<AsyncToolSpecification> specs,
-                SecurityPolicy policy,
-                String name,
-                String version) {
-            McpAsyncServer finish(McpServer.AsyncSpecification<?> spec) {
-                McpAsyncServer built = spec.serverInfo(name, version == null ? "unversioned" : version)
+                Pipeline pipeline, ToolSurface surface, List<AsyncToolSpecification> specs, String version) {
+            SecureMcpServer finish(
+                    McpServer.AsyncSpecification<?> spec, GuardedStreamableProvider sessions, Builder builder) {
+                SecurityPolicy policy = builder.policy;
+                McpAsyncServer built = spec.serverInfo(
+                                policy.server().name(), version == null ? "unversioned" : version)
                         .capabilities(McpSchema.ServerCapabilities.builder()
                                 .tools(true)
                                 .build())
+                        .validateToolInputs(false) // the pipeline checks arguments, refusing with a reason code
                         .tools(specs)
                         .addToolFilter((context, tool) -> Mono.just(
                                 surface.listable(tool) && VerifiedTokens.grants(context, policy, tool.name())))
                         .build();
                 surface.attach(built);
-                return built;
+                return new SecureMcpServer(built, pipeline, surface, sessions, builder);
             }
         }
 
         private Prepared prepare() {
-            if (prepared != null) {
+            if (built) {
                 throw new IllegalStateException("this builder already built a server; build once");
             }
-            AuditSink sink = effectiveAuditSink();
+            built = true;
             Pipeline pipeline = new Pipeline(
                     policy,
                     redactor,
-                    sink,
+                    gate(),
+                    McpJsonDefaults.getSchemaValidator(),
                     confirmationTimeout == null ? DEFAULT_CONFIRMATION_TIMEOUT : confirmationTimeout);
             ToolSurface surface;
             try {
@@ -375,28 +428,27 @@ public final class SecureMcpServer {
                 pipeline.shutdown();
                 throw e;
             }
+            pipeline.surface(surface);
             List<String> pinProblems = new ArrayList<>(surface.programDrift(policy.commands()));
             List<String> lintProblems = Pinning.lint(policy, surfaceTools(), pipeline);
             List<AsyncToolSpecification> specs = new ArrayList<>();
             List<String> refused = new ArrayList<>();
+            boolean report = policy.pinning().mode() == PinningPolicy.Mode.REPORT;
             for (Registration registration : tools.values()) {
                 String name = registration.tool().name();
                 Decision exposure = pipeline.guard().checkExposure(name, registration.risks());
                 Decision pin = exposure.allowed() ? surface.check(registration.tool(), registration.risks()) : exposure;
                 McpSchema.Tool published = ToolSurface.published(registration.tool());
-                SecuredTool secured;
                 if (exposure.allowed() && pin.allowed()) {
                     surface.register(published, true);
-                    secured = registration.sync() != null
-                            ? pipeline.secure(registration.sync(), registration.risks())
-                            : pipeline.secure(registration.async(), registration.risks());
+                    registration.registerWith(pipeline, published);
                 } else if (!exposure.allowed()) {
                     refused.add(exposure.reason() + ": " + exposure.detail());
                     LOG.warn("not exposing tool '{}': {} ({})", name, exposure.detail(), exposure.reason());
                     pipeline.auditSurface(
                             name, Decision.deny(exposure.reason(), "not exposed at start: " + exposure.detail()));
                     surface.register(published, false);
-                    secured = pipeline.refused(name, registration.risks());
+                    pipeline.registerRefused(published, registration.risks());
                 } else {
                     pinProblems.add(pin.detail());
                     LOG.warn("withholding tool '{}': {} ({})", name, pin.detail(), pin.reason());
@@ -404,7 +456,7 @@ public final class SecureMcpServer {
                     surface.withhold(name, pin);
                     continue;
                 }
-                specs.add(new AsyncToolSpecification(published, secured::call));
+                specs.add(pipeline.specification(published));
             }
             if (strict && !refused.isEmpty()) {
                 pipeline.shutdown();
@@ -412,7 +464,7 @@ public final class SecureMcpServer {
                         + String.join("; ", refused) + ". Enable them in the policy or stop registering them.");
             }
             List<String> failures = new ArrayList<>();
-            if (policy.pinning().mode() == PinningPolicy.Mode.ENFORCE) {
+            if (!report) {
                 failures.addAll(pinProblems);
             } else {
                 pinProblems.forEach(problem -> LOG.warn("pinning drift (report mode): {}", problem));
@@ -429,22 +481,15 @@ public final class SecureMcpServer {
                     LOG.warn("the policy lists tool '{}', but the server registers no such tool", listed.name());
                 }
             }
-            prepared = new Prepared(
-                    pipeline, surface, specs, policy, policy.server().name(), version);
-            return prepared;
+            return new Prepared(pipeline, surface, specs, version);
         }
 
         private void add(Registration registration) {
-            if (tools.putIfAbsent(registration.tool().name(), registration) != null) {
+            if (tools.containsKey(registration.tool().name())
+                    || declared.containsKey(registration.tool().name())) {
                 throw new IllegalStateException("tool '" + registration.tool().name() + "' was already added");
             }
-        }
-
-        private Prepared prepared() {
-            if (prepared == null || prepared.surface().server() == null) {
-                throw new IllegalStateException("build the server before adding or removing tools at runtime");
-            }
-            return prepared;
+            tools.put(registration.tool().name(), registration);
         }
 
         private static Set<RiskClass> declared(RiskClass... risks) {
@@ -463,7 +508,15 @@ public final class SecureMcpServer {
     }
 
     private record Registration(
-            McpSchema.Tool tool, SyncToolSpecification sync, AsyncToolSpecification async, Set<RiskClass> risks) {}
+            McpSchema.Tool tool, SyncToolSpecification sync, AsyncToolSpecification async, Set<RiskClass> risks) {
+        void registerWith(Pipeline pipeline, McpSchema.Tool published) {
+            if (sync != null) {
+                pipeline.register(published, sync, risks);
+            } else {
+                pipeline.register(published, async, risks);
+            }
+        }
+    }
 
     /**
      * Adds and removes tools while the server runs, through the same checks as at start: the tool
@@ -482,88 +535,57 @@ public final class SecureMcpServer {
      * non-blocking Reactor thread.
      */
     public static final class RuntimeTools {
-        private final Builder builder;
+        private final SecureMcpServer server;
+        private final SecurityPolicy policy;
 
-        private RuntimeTools(Builder builder) {
-            this.builder = builder;
+        private RuntimeTools(SecureMcpServer server, SecurityPolicy policy) {
+            this.server = server;
+            this.policy = policy;
         }
 
         /**
          * Adds a sync tool declaring {@code risks} (none: {@link RiskClass#READ_ONLY}).
          *
          * @return allow when the tool is now listed and callable, else the denial
-         * @throws IllegalStateException before the server is built
          */
         public Decision add(SyncToolSpecification spec, RiskClass... risks) {
             Objects.requireNonNull(spec, "spec");
-            return add(spec.tool(), Builder.declared(risks), set -> builder.prepared()
-                    .pipeline()
-                    .secure(spec, set));
+            return add(new Registration(spec.tool(), spec, null, Builder.declared(risks)));
         }
 
         /**
          * Adds an async tool declaring {@code risks} (none: {@link RiskClass#READ_ONLY}).
          *
          * @return allow when the tool is now listed and callable, else the denial
-         * @throws IllegalStateException before the server is built
          */
         public Decision add(AsyncToolSpecification spec, RiskClass... risks) {
             Objects.requireNonNull(spec, "spec");
-            return add(spec.tool(), Builder.declared(risks), set -> builder.prepared()
-                    .pipeline()
-                    .secure(spec, set));
+            return add(new Registration(spec.tool(), null, spec, Builder.declared(risks)));
         }
 
-        /**
-         * Declares a tool the app may add at runtime, declaring {@code risks}, so that the {@code
-         * lock} command pins it and the start-up lint reads it. Declaring neither lists nor runs
-         * it; {@link #add} still checks it against the lockfile when it is added. Call it where the
-         * app adds its start-up tools, so the lock command sees it.
-         *
-         * @throws IllegalStateException if a tool of that name was already added or declared
-         */
-        public RuntimeTools declare(McpSchema.Tool tool, RiskClass... risks) {
-            Objects.requireNonNull(tool, "tool");
-            synchronized (builder) {
-                if (builder.tools.containsKey(tool.name())
-                        || builder.declared.putIfAbsent(
-                                        tool.name(), new Registration(tool, null, null, Builder.declared(risks)))
-                                != null) {
-                    throw new IllegalStateException("tool '" + tool.name() + "' was already added or declared");
-                }
-            }
-            return this;
-        }
-
-        /**
-         * Removes a tool added at start or at runtime; clients are sent {@code tools/list_changed}.
-         *
-         * @throws IllegalStateException before the server is built
-         */
+        /** Removes a tool added at start or at runtime; clients are sent {@code tools/list_changed}. */
         public void remove(String name) {
-            Builder.Prepared prepared = builder.prepared();
-            prepared.surface().forget(name);
-            prepared.surface().server().removeTool(name).block();
+            server.surface.forget(name);
+            server.pipeline.unregister(name);
+            server.async.removeTool(name).block();
         }
 
-        private synchronized Decision add(
-                McpSchema.Tool tool,
-                Set<RiskClass> risks,
-                java.util.function.Function<Set<RiskClass>, SecuredTool> secure) {
-            Builder.Prepared prepared = builder.prepared();
-            Pipeline pipeline = prepared.pipeline();
+        private synchronized Decision add(Registration registration) {
+            Pipeline pipeline = server.pipeline;
+            ToolSurface surface = server.surface;
+            McpSchema.Tool tool = registration.tool();
             String name = tool.name();
-            Decision decision = pipeline.guard().checkExposure(name, risks);
+            Decision decision = pipeline.guard().checkExposure(name, registration.risks());
             if (decision.allowed()) {
-                decision = prepared.surface().check(tool, risks);
+                decision = surface.check(tool, registration.risks());
             }
             if (decision.allowed()) {
                 List<McpSchema.Tool> all = new ArrayList<>();
-                prepared.surface().server().listTools().subscribe(all::add);
+                server.async.listTools().subscribe(all::add);
                 all.removeIf(existing -> existing.name().equals(name));
                 all.add(tool);
-                List<String> findings = Pinning.lint(builder.policy, all, pipeline, name);
-                if (!findings.isEmpty() && builder.policy.pinning().lint() == PinningPolicy.Lint.STRICT) {
+                List<String> findings = Pinning.lint(policy, all, pipeline, name);
+                if (!findings.isEmpty() && policy.pinning().lint() == PinningPolicy.Lint.STRICT) {
                     decision = Decision.deny(
                             ReasonCode.TOOL_DEFINITION_SUSPICIOUS,
                             "tool '" + name + "' has poisoning findings and pinning.lint is strict: "
@@ -574,18 +596,15 @@ public final class SecureMcpServer {
                 LOG.warn("not adding tool '{}' at runtime: {} ({})", name, decision.detail(), decision.reason());
                 pipeline.auditSurface(
                         name, Decision.deny(decision.reason(), "not added at runtime: " + decision.detail()));
-                if (!prepared.surface().isRegistered(name)) {
-                    prepared.surface().withhold(name, decision);
+                if (!surface.isRegistered(name)) {
+                    surface.withhold(name, decision);
                 }
                 return decision;
             }
             McpSchema.Tool published = ToolSurface.published(tool);
-            SecuredTool secured = secure.apply(risks);
-            prepared.surface().register(published, true);
-            prepared.surface()
-                    .server()
-                    .addTool(new AsyncToolSpecification(published, secured::call))
-                    .block();
+            registration.registerWith(pipeline, published);
+            surface.register(published, true);
+            server.async.addTool(pipeline.specification(published)).block();
             pipeline.auditSurface(name, Decision.allow());
             return Decision.allow();
         }

@@ -1,22 +1,19 @@
 package dev.mcpsecure.core;
 
 import dev.mcpsecure.api.AuditEvent;
-import dev.mcpsecure.api.AuditSink;
 import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.core.internal.pipeline.AuditGate;
 import dev.mcpsecure.core.internal.stdio.StdioLineTransport;
 import io.modelcontextprotocol.json.McpJsonDefaults;
-import io.modelcontextprotocol.server.McpSyncServer;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.slf4j.LoggerFactory;
 
 /**
  * Serves an app's tools over stdio (the preferred transport: no listening socket) behind a policy
@@ -86,22 +83,24 @@ public final class SecureStdioServer {
             err.println("usage: <server> --policy <policy.yaml>   (or set " + POLICY_ENV + ")");
             return EXIT_USAGE;
         }
-        ServerStart start = ServerStart.prepare(Path.of(policyFile), runtime, err, tools);
+        ServerStart start = ServerStart.prepare(Path.of(policyFile), env, runtime, err, tools);
         if (!start.ready()) {
             return start.exitCode();
         }
         SecureMcpServer.Builder builder = start.builder();
         SecurityPolicy policy = start.policy();
-        AuditSink audit = builder.effectiveAuditSink();
+        AuditGate audit = builder.gate();
+        String name = policy.server().name();
         StdioLineTransport transport = new StdioLineTransport(
                 McpJsonDefaults.getMapper(),
                 in,
                 out,
                 policy.limits().maxMessageBytes(),
-                detail -> recordMalformed(audit, policy.server().name(), detail));
-        McpSyncServer server;
+                detail -> audit.record(
+                        AuditEvent.message(name, null, Decision.deny(ReasonCode.MALFORMED_MESSAGE, detail))));
+        SecureMcpServer server;
         try {
-            server = builder.buildSync(transport);
+            server = builder.build(transport);
         } catch (PinningException e) {
             return ServerStart.refused(e, err);
         }
@@ -110,19 +109,9 @@ public final class SecureStdioServer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            server.closeGracefully();
+            server.close();
         }
         return EXIT_OK;
-    }
-
-    /** Audits one malformed message ({@code MALFORMED_MESSAGE}); a failing sink is logged, not thrown at the reader. */
-    private static void recordMalformed(AuditSink audit, String server, String detail) {
-        try {
-            audit.record(AuditEvent.outsideCall(
-                    Instant.now(), server, null, Decision.deny(ReasonCode.MALFORMED_MESSAGE, detail)));
-        } catch (RuntimeException e) {
-            LoggerFactory.getLogger("dev.mcpsecure.core").error("the audit sink failed on a malformed message", e);
-        }
     }
 
     private static String policyFile(String[] args, Map<String, String> env) {

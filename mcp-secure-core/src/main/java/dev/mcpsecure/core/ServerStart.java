@@ -2,8 +2,11 @@ package dev.mcpsecure.core;
 
 import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.SecurityPolicy;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -23,6 +26,12 @@ public record ServerStart(SecurityPolicy policy, SecureMcpServer.Builder builder
 
     /** The tools drifted from the lockfile (enforce mode), or the lockfile cannot be trusted. */
     public static final int EXIT_PINNING_FAILED = 65;
+
+    /** The audit file cannot be opened. */
+    public static final int EXIT_AUDIT_UNAVAILABLE = 73;
+
+    /** The environment variable naming the audit file; it overrides the policy's {@code audit.file}. */
+    public static final String AUDIT_FILE_ENV = "MCP_SECURE_AUDIT_FILE";
 
     /** The app's code that adds its tools failed, such as on a filesystem root that does not exist. */
     public static final int EXIT_TOOLS_FAILED = 70;
@@ -55,6 +64,17 @@ public record ServerStart(SecurityPolicy policy, SecureMcpServer.Builder builder
         return EXIT_PINNING_FAILED;
     }
 
+    private static Optional<Path> auditFile(Path policyFile, Map<String, String> env, SecurityPolicy policy) {
+        String fromEnv = env.get(AUDIT_FILE_ENV);
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return Optional.of(Path.of(fromEnv));
+        }
+        Path folder = policyFile.toAbsolutePath().getParent();
+        return folder == null
+                ? policy.audit().file()
+                : policy.audit().resolvedAgainst(folder).file();
+    }
+
     /** Whether the server may start. */
     public boolean ready() {
         return exitCode == 0;
@@ -66,6 +86,21 @@ public record ServerStart(SecurityPolicy policy, SecureMcpServer.Builder builder
      */
     public static ServerStart prepare(
             Path policyFile, Preflight.Runtime runtime, PrintStream err, Consumer<SecureMcpServer.Builder> tools) {
+        return prepare(policyFile, System.getenv(), runtime, err, tools);
+    }
+
+    /**
+     * As {@link #prepare(Path, Preflight.Runtime, PrintStream, Consumer)}, reading {@value
+     * #AUDIT_FILE_ENV} from {@code env}. Audit records go to that file, else to the policy's
+     * {@code audit.file} (relative to the policy file's folder), else to the SLF4J logger {@code
+     * dev.mcpsecure.audit}; a file is one nothing else writes to.
+     */
+    public static ServerStart prepare(
+            Path policyFile,
+            Map<String, String> env,
+            Preflight.Runtime runtime,
+            PrintStream err,
+            Consumer<SecureMcpServer.Builder> tools) {
         PolicyLoader.CommandLineLoad loaded = PolicyLoader.loadForCommandLine(policyFile, err);
         if (!loaded.loaded()) {
             err.println("the server did not start");
@@ -73,14 +108,25 @@ public record ServerStart(SecurityPolicy policy, SecureMcpServer.Builder builder
         }
         SecurityPolicy policy = loaded.policy();
         SecureMcpServer.Builder builder = SecureMcpServer.builder(policy);
+        Optional<Path> auditFile = auditFile(policyFile, env, policy);
+        if (auditFile.isPresent()) {
+            try {
+                builder.auditSink(JsonLinesAuditSink.append(auditFile.get()));
+            } catch (IOException e) {
+                err.println("the server did not start: " + e.getMessage() + "; fix the path in audit.file or "
+                        + AUDIT_FILE_ENV);
+                return new ServerStart(policy, null, EXIT_AUDIT_UNAVAILABLE);
+            }
+        }
         if (!addTools(builder, tools, err)) {
             return new ServerStart(policy, null, EXIT_TOOLS_FAILED);
         }
         Preflight.Report report = Preflight.run(policy, runtime);
         err.print(report.table());
         err.flush();
-        builder.effectiveAuditSink().record(report.auditEvent());
-        if (report.failed() && policy.preflight().mode() == PreflightPolicy.Mode.ENFORCE) {
+        boolean enforced = policy.preflight().mode() == PreflightPolicy.Mode.ENFORCE;
+        builder.gate().record(report.auditEvent(enforced));
+        if (report.failed() && enforced) {
             err.println("the server did not start: preflight failed and the policy's preflight mode is enforce");
             return new ServerStart(policy, builder, EXIT_PREFLIGHT_FAILED);
         }

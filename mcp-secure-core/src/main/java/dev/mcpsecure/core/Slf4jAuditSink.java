@@ -3,18 +3,18 @@ package dev.mcpsecure.core;
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditSink;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Writes each audit event as one JSON object on one line, at INFO, on the logger {@value
- * #LOGGER}. Route that logger where audit belongs (a file, a collector); never to stdout when the
- * server speaks stdio. Keys, in this order: {@code time, server, session, client, clientVersion,
- * subject, clientId, tool, decision ("allow"/"deny"), reason, argumentsSha256, durationMicros, redactions,
- * incident, detail}, and {@code arguments} when the audit policy includes them; unknown values
- * are {@code null}. Thread-safe.
+ * Writes each audit event as one JSON object ({@link #toJson}) at INFO on the logger {@value
+ * #LOGGER}. Route that logger to an appender of its own (a file, a collector) that nothing else
+ * writes to, and never to stdout when the server speaks stdio: a log that also carries other
+ * loggers' lines (the MCP SDK logs text clients sent) cannot tell audit records from look-alikes.
+ * Where no logging configuration can promise that, use {@link JsonLinesAuditSink}. Thread-safe.
  */
 public final class Slf4jAuditSink implements AuditSink {
 
@@ -42,18 +42,29 @@ public final class Slf4jAuditSink implements AuditSink {
         }
     }
 
-    /** The one-line JSON form of {@code event}. */
+    /**
+     * The one-line JSON form of {@code event}. Keys, in this order: {@code time, kind ("call",
+     * "effect", "transport", "message", "start", "surface"), server, callId, session, client,
+     * clientVersion, subject, clientId, tool, action, decision ("allow", "deny", "finding"), reason,
+     * argumentsSha256, durationMicros, redactions, incident, detail}, and {@code arguments} when the
+     * audit policy includes them; unknown values are {@code null}. A {@code callId} of {@code null}
+     * means the record belongs to no call. JSON escapes every control character, so a value can
+     * never end the line.
+     */
     public static String toJson(AuditEvent event) {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("time", event.time().toString());
+        line.put("kind", event.kind().name().toLowerCase(Locale.ROOT));
         line.put("server", event.server());
+        line.put("callId", event.callId());
         line.put("session", event.sessionId());
         line.put("client", event.clientName());
         line.put("clientVersion", event.clientVersion());
         line.put("subject", event.subject());
         line.put("clientId", event.clientId());
         line.put("tool", event.tool());
-        line.put("decision", event.allowed() ? "allow" : "deny");
+        line.put("action", event.action());
+        line.put("decision", event.outcome().name().toLowerCase(Locale.ROOT));
         line.put("reason", event.reason().name());
         line.put("argumentsSha256", event.argumentsSha256());
         line.put("durationMicros", event.durationMicros());

@@ -243,8 +243,9 @@ class EgressHttpClientBehaviourTest {
             assertThat(event.server()).isEqualTo("egress-test");
             assertThat(event.toString()).doesNotContain("secret-token-value").doesNotContain("hunter2");
         }
+        assertThat(audit.events().get(1).action()).isEqualTo("egress");
         assertThat(audit.events().get(1).detail())
-                .isEqualTo("egress GET http://api.example:" + target.port() + "/v1/items -> 200");
+                .isEqualTo("GET http://api.example:" + target.port() + "/v1/items -> 200");
     }
 
     @Test

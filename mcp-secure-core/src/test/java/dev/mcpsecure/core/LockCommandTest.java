@@ -84,7 +84,7 @@ class LockCommandTest {
     private void start() throws IOException {
         SecureMcpServer.Builder builder = SecureMcpServer.builder(PolicyLoader.load(policy));
         tools.accept(builder);
-        builder.buildSync(InMemoryTransport.create().serverProvider()).close();
+        builder.build(InMemoryTransport.create().serverProvider()).sync().close();
     }
 
     @Test

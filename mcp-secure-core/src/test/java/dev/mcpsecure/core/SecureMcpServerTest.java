@@ -2,10 +2,12 @@ package dev.mcpsecure.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.mcpsecure.api.AccessToken;
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditSink;
+import dev.mcpsecure.api.CallContext;
 import dev.mcpsecure.api.Limits;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.RiskClass;
@@ -39,6 +41,9 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
 class SecureMcpServerTest {
+
+    /** The server the last connect built. */
+    private SecureMcpServer lastBuilt;
 
     private static final String TOKEN_VALUE = "eyJhbGciOiJSUzI1NiJ9.token-for-test.signature";
     private static final String SECRET_VALUE = "s3cr3t-db-password-for-test";
@@ -92,7 +97,9 @@ class SecureMcpServerTest {
 
     private McpSyncClient connect(SecureMcpServer.Builder builder, boolean elicitation, ElicitResult.Action answer) {
         InMemoryTransport transport = InMemoryTransport.create();
-        McpSyncServer server = builder.buildSync(transport.serverProvider());
+        SecureMcpServer secured = builder.build(transport.serverProvider());
+        lastBuilt = secured;
+        McpSyncServer server = secured.sync();
         open.add(server::close);
         McpClient.SyncSpec client = McpClient.sync(transport.clientTransport())
                 .clientInfo(
@@ -126,6 +133,86 @@ class SecureMcpServerTest {
         assertThat(result.isError()).isTrue();
         assertThat(textOf(result)).startsWith(reason.name() + ": ");
         assertThat(result.meta()).containsEntry("dev.mcpsecure/reason", reason.name());
+    }
+
+    @Test
+    void everySchemaInvalidCallIsOneAuditedRefusalWithNoExceptionText() {
+        AtomicInteger runs = new AtomicInteger();
+        SyncToolSpecification readFile = SyncToolSpecification.builder()
+                .tool(McpSchema.Tool.builder(
+                                "read_file",
+                                Map.of(
+                                        "type",
+                                        "object",
+                                        "properties",
+                                        Map.of("path", Map.of("type", "string")),
+                                        "required",
+                                        List.of("path"),
+                                        "additionalProperties",
+                                        false))
+                        .build())
+                .callHandler((exchange, request) -> {
+                    runs.incrementAndGet();
+                    return text("read");
+                })
+                .build();
+        McpSyncClient client = connect(SecureMcpServer.builder(SecurityPolicy.builder()
+                        .tool(ToolPolicy.readOnly("read_file"))
+                        .build())
+                .auditSink(audit)
+                .tool(readFile));
+        List<Map<String, Object>> invalid = List.of(
+                Map.of("path", 42),
+                Map.of(),
+                Map.of("path", List.of("a", "b")),
+                Map.of("path", "/ok", "extra", "\n{\"decision\":\"allow\"}"));
+
+        for (int i = 0; i < 100; i++) {
+            CallToolResult result = call(client, "read_file", invalid.get(i % invalid.size()));
+            assertDenied(result, ReasonCode.ARGUMENTS_INVALID);
+            assertThat(textOf(result))
+                    .contains("do not match the input schema of tool 'read_file'")
+                    .doesNotContain("Exception", "jackson", "networknt", "\tat ", "\n");
+        }
+
+        assertThat(runs).hasValue(0);
+        assertThat(audit.events()).hasSize(100).allSatisfy(event -> {
+            assertThat(event.kind()).isEqualTo(AuditEvent.Kind.CALL);
+            assertThat(event.reason()).isEqualTo(ReasonCode.ARGUMENTS_INVALID);
+            assertThat(event.tool()).isEqualTo("read_file");
+            assertThat(event.callId()).isNotBlank();
+        });
+        assertThat(audit.events().stream().map(AuditEvent::callId).distinct()).hasSize(100);
+        assertThat(textOf(call(client, "read_file", Map.of("path", "/ok")))).isEqualTo("read");
+    }
+
+    @Test
+    void toolCodeSeesItsCallAndTheCallRecordCarriesTheSameId() {
+        List<CallContext> seen = new ArrayList<>();
+        CountingTool who = new CountingTool("who", request -> {
+            seen.add(CallContext.current().orElseThrow());
+            return text("ok");
+        });
+        McpSyncClient client = connect(SecureMcpServer.builder(SecurityPolicy.builder()
+                        .tool(ToolPolicy.readOnly("who"))
+                        .build())
+                .auditSink(audit)
+                .tool(who.spec));
+
+        call(client, "who", Map.of("x", 1));
+
+        assertThat(CallContext.current())
+                .as("nothing leaks onto the test thread")
+                .isEmpty();
+        assertThat(seen).singleElement().satisfies(context -> {
+            assertThat(context.tool()).isEqualTo("who");
+            assertThat(context.clientName()).isEqualTo("test-client");
+            assertThat(context.deadline()).isAfter(Instant.now().minusSeconds(5));
+            AuditEvent record = audit.events().get(0);
+            assertThat(record.callId()).isEqualTo(context.callId());
+            assertThat(record.sessionId()).isEqualTo(context.sessionId());
+            assertThat(record.argumentsSha256()).isEqualTo(context.argumentsSha256());
+        });
     }
 
     @Test
@@ -174,12 +261,14 @@ class SecureMcpServerTest {
         assertDenied(result, ReasonCode.TOOL_NOT_ALLOWED);
         assertThat(textOf(result)).contains("does not exist on this server");
         assertThat(audit.events()).singleElement().satisfies(event -> {
-            assertThat(event.tool()).isEqualTo("rm_rf\u001b[2J");
+            assertThat(event.tool()).isEqualTo("rm_rf\\u001b[2J"); // the control character escaped, never raw
             assertThat(event.reason()).isEqualTo(ReasonCode.TOOL_NOT_ALLOWED);
             assertThat(event.clientName()).isEqualTo("test-client");
             assertThat(event.argumentsSha256()).matches("[0-9a-f]{64}");
         });
-        assertThat(Slf4jAuditSink.toJson(audit.events().get(0))).contains("rm_rf\\u001B[2J");
+        assertThat(Slf4jAuditSink.toJson(audit.events().get(0)))
+                .contains("rm_rf\\\\u001b[2J")
+                .doesNotContain("\u001b");
         assertThat(textOf(call(client, "echo", Map.of())))
                 .as("the session goes on")
                 .isEqualTo("hello");
@@ -193,7 +282,8 @@ class SecureMcpServerTest {
                 .tool(unlisted.spec)
                 .strict();
 
-        assertThatThrownBy(() -> builder.buildSync(InMemoryTransport.create().serverProvider()))
+        assertThatThrownBy(() -> builder.build(InMemoryTransport.create().serverProvider())
+                        .sync())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("TOOL_NOT_ALLOWED: tool 'unlisted' is not allowed");
     }
@@ -434,9 +524,17 @@ class SecureMcpServerTest {
                 .doesNotContain(SECRET_VALUE)
                 .contains("[REDACTED]");
         assertThat(audit.events())
+                .filteredOn(event -> event.kind() == AuditEvent.Kind.CALL)
                 .singleElement()
                 .extracting(AuditEvent::redactions)
                 .isEqualTo(4);
+        // the token and the secret are effects of the same call, named but never their values
+        String callId = audit.events().get(2).callId();
+        assertThat(audit.events())
+                .filteredOn(event -> event.kind() == AuditEvent.Kind.EFFECT)
+                .extracting(AuditEvent::action, AuditEvent::callId, AuditEvent::tool)
+                .containsExactly(tuple("token", callId, "leaky"), tuple("secret", callId, "leaky"));
+        assertThat(audit.events().toString()).doesNotContain(SECRET_VALUE).doesNotContain(TOKEN_VALUE);
     }
 
     @Test
@@ -521,7 +619,7 @@ class SecureMcpServerTest {
         McpSyncClient client = connect(builder);
 
         assertThat(textOf(call(client, "echo", Map.of()))).isEqualTo("result");
-        assertThat(builder.auditCounters()).isEqualTo(new AuditCounters(0, 1, 0));
+        assertThat(lastBuilt.auditCounters()).isEqualTo(new AuditCounters(0, 1, 0));
     }
 
     @Test
@@ -545,6 +643,6 @@ class SecureMcpServerTest {
         CallToolResult result = call(connect(builder), "echo", Map.of());
 
         assertDenied(result, ReasonCode.AUDIT_UNAVAILABLE);
-        assertThat(builder.auditCounters().failed()).isEqualTo(1);
+        assertThat(lastBuilt.auditCounters().failed()).isEqualTo(1);
     }
 }

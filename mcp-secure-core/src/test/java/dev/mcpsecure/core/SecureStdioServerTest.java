@@ -1,7 +1,9 @@
 package dev.mcpsecure.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
+import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.testkit.RecordingAuditSink;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
@@ -86,10 +88,27 @@ class SecureStdioServerTest {
                 "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\","
                         + "\"arguments\":{\"text\":\"hi\"}}}");
         assertThat(responses.readLine()).contains("\"id\":2", "echo:hi");
+        // methods the server does not serve: refused with the reason code, audited, the session goes on
+        send(
+                clientWrites,
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/read\",\"params\":{\"uri\":\"file:///etc/passwd\"}}");
+        assertThat(responses.readLine()).contains("\"id\":3", "-32601", "METHOD_NOT_SERVED", "resources/read");
+        send(clientWrites, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"completion/complete\\n\",\"params\":{}}");
+        assertThat(responses.readLine()).contains("\"id\":4", "METHOD_NOT_SERVED", "completion/complete\\\\u000a");
+        // a tools/call without a name is one call record, refused, not an SDK error
+        send(clientWrites, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"arguments\":{}}}");
+        assertThat(responses.readLine()).contains("\"id\":5", "TOOL_NOT_ALLOWED", "\"isError\":true");
         clientWrites.close();
 
         assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(SecureStdioServer.EXIT_OK);
-        assertThat(audit.events()).extracting(event -> event.tool()).containsExactly(null, "echo");
+        assertThat(audit.events().get(0).kind()).isEqualTo(AuditEvent.Kind.START);
+        assertThat(audit.events().subList(1, audit.events().size()))
+                .extracting(AuditEvent::kind, AuditEvent::tool, AuditEvent::reason)
+                .containsExactly(
+                        tuple(AuditEvent.Kind.CALL, "echo", ReasonCode.ALLOWED),
+                        tuple(AuditEvent.Kind.MESSAGE, null, ReasonCode.METHOD_NOT_SERVED),
+                        tuple(AuditEvent.Kind.MESSAGE, null, ReasonCode.METHOD_NOT_SERVED),
+                        tuple(AuditEvent.Kind.CALL, "", ReasonCode.TOOL_NOT_ALLOWED));
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("mcp-secure preflight for mcp-server:");
     }
 

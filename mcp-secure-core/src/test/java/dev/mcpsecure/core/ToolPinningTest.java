@@ -38,6 +38,9 @@ import tools.jackson.databind.json.JsonMapper;
 /** Tool definitions pinned to a lockfile: the hash, drift at start and at runtime, the published pin. */
 class ToolPinningTest {
 
+    /** The server the last connect built. */
+    private SecureMcpServer lastBuilt;
+
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @TempDir
@@ -106,7 +109,9 @@ class ToolPinningTest {
 
     private McpSyncClient connect(McpSyncServer[] server, SecureMcpServer.Builder builder) {
         InMemoryTransport transport = InMemoryTransport.create();
-        McpSyncServer built = builder.buildSync(transport.serverProvider());
+        SecureMcpServer secured = builder.build(transport.serverProvider());
+        lastBuilt = secured;
+        McpSyncServer built = secured.sync();
         server[0] = built;
         open.add(built::close);
         McpSyncClient client = McpClient.sync(transport.clientTransport())
@@ -268,8 +273,8 @@ class ToolPinningTest {
                     .tool(row.tool(), row.risks())
                     .tool(tool(listDirectory()));
 
-            assertThatThrownBy(
-                            () -> builder.buildSync(InMemoryTransport.create().serverProvider()))
+            assertThatThrownBy(() -> builder.build(InMemoryTransport.create().serverProvider())
+                            .sync())
                     .as(row.why())
                     .isInstanceOf(PinningException.class)
                     .satisfies(e -> assertThat(((PinningException) e).problems())
@@ -309,7 +314,8 @@ class ToolPinningTest {
         assertThatThrownBy(() -> SecureMcpServer.builder(policy(PinningPolicy.enforce(missing)))
                         .auditSink(audit)
                         .tool(tool(readFile()))
-                        .buildSync(InMemoryTransport.create().serverProvider()))
+                        .build(InMemoryTransport.create().serverProvider())
+                        .sync())
                 .isInstanceOf(PinningException.class)
                 .hasMessageContaining("absent.lock does not exist; write it with the server's lock command");
         assertThat(audit.reasons()).containsExactly(ReasonCode.LOCKFILE_INVALID);
@@ -321,7 +327,8 @@ class ToolPinningTest {
                         + "\"fields\":{}}],\"programs\":[],\"extra\":true}");
         assertThatThrownBy(() -> SecureMcpServer.builder(policy(PinningPolicy.enforce(malformed)))
                         .tool(tool(readFile()))
-                        .buildSync(InMemoryTransport.create().serverProvider()))
+                        .build(InMemoryTransport.create().serverProvider())
+                        .sync())
                 .isInstanceOf(PinningException.class)
                 .satisfies(e -> assertThat(((PinningException) e).problems())
                         .anySatisfy(p -> assertThat(p).contains("at extra: is not a lockfile field"))
@@ -348,7 +355,8 @@ class ToolPinningTest {
 
         assertThatThrownBy(() -> SecureMcpServer.builder(changed)
                         .tool(tool(readFile()))
-                        .buildSync(InMemoryTransport.create().serverProvider()))
+                        .build(InMemoryTransport.create().serverProvider())
+                        .sync())
                 .isInstanceOf(PinningException.class)
                 .hasMessageContaining("program 'git' has SHA-256 pin " + "b".repeat(64));
     }
@@ -364,19 +372,20 @@ class ToolPinningTest {
         McpSyncClient client = connect(builder);
         assertThat(listed(client)).containsExactly("read_file");
 
-        Decision drifted = builder.runtimeTools().add(tool(definition("list_directory", "Lists anything.", "{}")));
+        Decision drifted = lastBuilt.runtimeTools().add(tool(definition("list_directory", "Lists anything.", "{}")));
         assertThat(drifted.reason()).isEqualTo(ReasonCode.TOOL_DEFINITION_CHANGED);
         assertThat(listed(client)).containsExactly("read_file");
         assertDenied(call(client, "list_directory"), ReasonCode.TOOL_DEFINITION_CHANGED);
 
         Decision unpinned =
-                builder.runtimeTools().add(tool(definition("run_job", "Runs the job.", "{}")), RiskClass.EXEC);
+                lastBuilt.runtimeTools().add(tool(definition("run_job", "Runs the job.", "{}")), RiskClass.EXEC);
         assertThat(unpinned.reason()).isEqualTo(ReasonCode.TOOL_DEFINITION_CHANGED);
         assertThat(unpinned.detail()).contains("not in mcp-secure.lock");
         assertDenied(call(client, "run_job"), ReasonCode.TOOL_DEFINITION_CHANGED);
         assertThat(runs).as("neither ran").hasValue(0);
 
-        assertThat(builder.runtimeTools().add(tool(listDirectory())).allowed()).isTrue();
+        assertThat(lastBuilt.runtimeTools().add(tool(listDirectory())).allowed())
+                .isTrue();
         assertThat(listed(client)).containsExactlyInAnyOrder("read_file", "list_directory");
         assertThat(call(client, "list_directory").isError()).isFalse();
         assertThat(audit.events())

@@ -8,6 +8,7 @@ import dev.mcpsecure.api.TransportPolicy;
 import dev.mcpsecure.api.VerifiedToken;
 import dev.mcpsecure.core.JwtTokenVerifier;
 import dev.mcpsecure.core.SecureMcpServer;
+import dev.mcpsecure.core.internal.pipeline.ServerInternals;
 import dev.mcpsecure.http.internal.HttpGate;
 import dev.mcpsecure.http.internal.SessionReaper;
 import dev.mcpsecure.http.internal.SessionTable;
@@ -67,13 +68,13 @@ public final class SecureHttpServer implements AutoCloseable {
     public static final long DEFAULT_MAX_REQUEST_BYTES = 4L << 20;
 
     private final Server jetty;
-    private final McpSyncServer mcp;
+    private final SecureMcpServer mcp;
     private final URI endpointUri;
     private final SessionReaper reaper;
     private final SessionTable sessions;
 
     private SecureHttpServer(
-            Server jetty, McpSyncServer mcp, URI endpointUri, SessionReaper reaper, SessionTable sessions) {
+            Server jetty, SecureMcpServer mcp, URI endpointUri, SessionReaper reaper, SessionTable sessions) {
         this.jetty = jetty;
         this.mcp = mcp;
         this.endpointUri = endpointUri;
@@ -101,8 +102,13 @@ public final class SecureHttpServer implements AutoCloseable {
         return endpointUri.getPort();
     }
 
-    /** The MCP server behind the transport. */
+    /** The SDK's sync view of the MCP server behind the transport. */
     public McpSyncServer mcpServer() {
+        return mcp.sync();
+    }
+
+    /** The secured server behind the transport: its runtime tools and audit counters. */
+    public SecureMcpServer server() {
         return mcp;
     }
 
@@ -197,6 +203,9 @@ public final class SecureHttpServer implements AutoCloseable {
 
             HttpServletStreamableServerTransportProvider provider =
                     HttpServletStreamableServerTransportProvider.builder()
+                            .sessionSweepInterval(
+                                    transport.sessionIdleTimeout()) // drops sessions idle that long, and those the
+                            // reaper ended
                             .mcpEndpoint(endpoint)
                             .maxRequestSize((int) Math.min(Integer.MAX_VALUE, maxRequestBytes))
                             .contextExtractor(request -> request.getAttribute(HttpGate.CALLER)
@@ -238,6 +247,7 @@ public final class SecureHttpServer implements AutoCloseable {
             SessionTable sessions =
                     new SessionTable(transport.maxSessions(), transport.sessionIdleTimeout(), sessionClock);
             SessionReaper reaper = new SessionReaper(sessions);
+            SecureMcpServer mcp = server.build(provider);
             HttpGate gate = new HttpGate(new HttpGate.Settings(
                     policy,
                     endpoint,
@@ -249,8 +259,7 @@ public final class SecureHttpServer implements AutoCloseable {
                     resource,
                     metadataUrl,
                     auth == null ? List.of() : auth.authorizationServers(),
-                    server.effectiveAuditSink(),
-                    server::refusalFor,
+                    ServerInternals.pipeline(mcp),
                     sessions,
                     reaper));
             ServletContextHandler context = new ServletContextHandler();
@@ -263,7 +272,6 @@ public final class SecureHttpServer implements AutoCloseable {
             // bytes cannot hold a worker thread; responses (SSE streams) have no minimum rate
             jetty.setHandler(new MinimumDataRateHandler(context, TransportPolicy.MIN_REQUEST_BYTES_PER_SECOND, 0));
 
-            McpSyncServer mcp = server.buildSync(provider);
             try {
                 jetty.start();
             } catch (Exception e) {
@@ -276,9 +284,14 @@ public final class SecureHttpServer implements AutoCloseable {
                 }
                 throw new IllegalStateException("cannot start the HTTP server on " + local + ": " + e.getMessage(), e);
             }
-            Duration period = transport.sessionIdleTimeout().dividedBy(4);
-            reaper.start(local, period.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : period);
+            reaper.start(ServerInternals.sessions(mcp), reapPeriod(transport));
             return new SecureHttpServer(jetty, mcp, local, reaper, sessions);
+        }
+
+        /** How often idle sessions are looked for: a quarter of the idle timeout, at most a minute. */
+        private static Duration reapPeriod(TransportPolicy transport) {
+            Duration period = transport.sessionIdleTimeout().dividedBy(4);
+            return period.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : period;
         }
 
         /** {@code host:port} forms a client may send for this server, lower case. */

@@ -3,8 +3,8 @@ package dev.mcpsecure.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcpsecure.api.AuditEvent;
+import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.ReasonCode;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -13,23 +13,8 @@ import org.junit.jupiter.api.Test;
 class RecordingAuditSinkTest {
 
     private static AuditEvent event(ReasonCode reason) {
-        return new AuditEvent(
-                Instant.EPOCH,
-                "s",
-                null,
-                null,
-                null,
-                null,
-                null,
-                "t",
-                reason == ReasonCode.ALLOWED,
-                reason,
-                null,
-                1,
-                0,
-                null,
-                "d",
-                null);
+        return AuditEvent.surface(
+                "s", "t", reason == ReasonCode.ALLOWED ? Decision.allow() : Decision.deny(reason, "d"), false);
     }
 
     @Test

@@ -96,7 +96,8 @@ class TransitLockSignerTest {
     private static void start(SecurityPolicy policy) {
         SecureMcpServer.builder(policy)
                 .tool(tool())
-                .buildSync(InMemoryTransport.create().serverProvider())
+                .build(InMemoryTransport.create().serverProvider())
+                .sync()
                 .close();
     }
 

@@ -97,7 +97,7 @@ class VaultInServerTest {
                                     + tokens.token(VaultFixture.API_A).value().length() + " chars"),
                     RiskClass.NETWORK);
             InMemoryTransport transport = InMemoryTransport.create();
-            McpSyncServer server = builder.buildSync(transport.serverProvider());
+            McpSyncServer server = builder.build(transport.serverProvider()).sync();
             McpSyncClient client = McpClient.sync(transport.clientTransport())
                     .requestTimeout(Duration.ofSeconds(20))
                     .build();
@@ -116,12 +116,23 @@ class VaultInServerTest {
                         .contains(VaultFixture.API_A)
                         .doesNotContain("\tat ")
                         .doesNotContain("Exception");
+                // each call: its secret or token as an effect of the call, then the call's record
                 assertThat(audit.events())
-                        .extracting(AuditEvent::tool, AuditEvent::reason)
+                        .extracting(AuditEvent::kind, AuditEvent::action, AuditEvent::tool, AuditEvent::reason)
                         .containsExactly(
-                                org.assertj.core.groups.Tuple.tuple("read_db", ReasonCode.ALLOWED),
-                                org.assertj.core.groups.Tuple.tuple("call_api", ReasonCode.VAULT_UNAVAILABLE));
-                assertThat(audit.events().get(0).redactions()).isEqualTo(1);
+                                org.assertj.core.groups.Tuple.tuple(
+                                        AuditEvent.Kind.EFFECT, "secret", "read_db", ReasonCode.ALLOWED),
+                                org.assertj.core.groups.Tuple.tuple(
+                                        AuditEvent.Kind.CALL, null, "read_db", ReasonCode.ALLOWED),
+                                org.assertj.core.groups.Tuple.tuple(
+                                        AuditEvent.Kind.EFFECT, "token", "call_api", ReasonCode.VAULT_UNAVAILABLE),
+                                org.assertj.core.groups.Tuple.tuple(
+                                        AuditEvent.Kind.CALL, null, "call_api", ReasonCode.VAULT_UNAVAILABLE));
+                assertThat(audit.events().get(0).callId())
+                        .isEqualTo(audit.events().get(1).callId());
+                assertThat(audit.events().get(2).callId())
+                        .isEqualTo(audit.events().get(3).callId());
+                assertThat(audit.events().get(1).redactions()).isEqualTo(1);
             } finally {
                 proxy.forward();
                 client.close();

@@ -1,7 +1,6 @@
 package dev.mcpsecure.http.internal;
 
 import dev.mcpsecure.api.AuditEvent;
-import dev.mcpsecure.api.AuditSink;
 import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
@@ -9,7 +8,10 @@ import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenVerifier;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.api.TransportPolicy;
+import dev.mcpsecure.api.Untrusted;
 import dev.mcpsecure.api.VerifiedToken;
+import dev.mcpsecure.core.internal.pipeline.Inbound;
+import dev.mcpsecure.core.internal.pipeline.Pipeline;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
@@ -27,15 +29,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
+import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -57,6 +59,9 @@ public final class HttpGate implements Filter {
     private static final String METADATA_PATH = "/.well-known/oauth-protected-resource";
     private static final int PARSE_ERROR = -32700;
     private static final int INVALID_REQUEST = -32600;
+    private static final int METHOD_NOT_FOUND = -32601;
+    private static final String REASON_KEY = "dev.mcpsecure/reason";
+    private static final TypeReference<Map<String, Object>> ARGUMENTS = new TypeReference<>() {};
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** Everything the gate needs to decide. */
@@ -71,8 +76,7 @@ public final class HttpGate implements Filter {
             String resource,
             String metadataUrl,
             List<String> authorizationServers,
-            AuditSink audit,
-            Function<String, Decision> surface,
+            Pipeline pipeline,
             SessionTable sessions,
             SessionReaper reaper) {}
 
@@ -148,12 +152,6 @@ public final class HttpGate implements Filter {
             return;
         }
         String session = http.getHeader("Mcp-Session-Id");
-        if (method.equals("DELETE")
-                && session != null
-                && settings.reaper().internal(http.getHeader(SessionReaper.INTERNAL_HEADER))) {
-            chain.doFilter(http, response); // this process ending an idle session
-            return;
-        }
         VerifiedToken caller = null;
         if (settings.verifier() != null) {
             String authorization = http.getHeader("Authorization");
@@ -251,7 +249,7 @@ public final class HttpGate implements Filter {
                                 + settings.policy().transport().maxSessions() + " live sessions; try again later");
                 return;
             }
-            if (!admitToolCalls(root, caller, out)) {
+            if (!admitRequests(root, caller, session, out)) {
                 return;
             }
             forward = new BufferedBody(http, body);
@@ -263,6 +261,7 @@ public final class HttpGate implements Filter {
         chain.doFilter(forward, initialize ? new SessionCapture(out, settings.sessions()) : out);
         if (method.equals("DELETE") && session != null && out.getStatus() == 200) {
             settings.sessions().closed(session);
+            settings.reaper().deleted(session);
         }
     }
 
@@ -294,8 +293,15 @@ public final class HttpGate implements Filter {
         }
     }
 
-    /** Checks each tools/call in the body; answers and returns false at the first refusal. */
-    private boolean admitToolCalls(JsonNode root, VerifiedToken caller, HttpServletResponse out) throws IOException {
+    /**
+     * Hands each request in the body to the pipeline before the SDK sees it: a {@code tools/call}
+     * to its admission step, any other method to its served-methods check. Answers the first
+     * refusal, mapped to HTTP ({@code SCOPE_MISSING} is 403 {@code insufficient_scope}; another
+     * call refusal is a 200 error result; an unserved method a JSON-RPC error), and returns false.
+     * Every refusal is already audited by the pipeline.
+     */
+    private boolean admitRequests(JsonNode root, VerifiedToken caller, String session, HttpServletResponse out)
+            throws IOException {
         List<JsonNode> messages = new ArrayList<>();
         if (root != null && root.isArray()) {
             root.forEach(messages::add);
@@ -303,64 +309,47 @@ public final class HttpGate implements Filter {
             messages.add(root);
         }
         for (JsonNode message : messages) {
-            if (!message.isObject()
-                    || !"tools/call".equals(message.path("method").asString(""))) {
+            if (!message.isObject() || !message.has("method") || !message.has("id")) {
+                continue; // notifications and responses are the SDK's
+            }
+            String method = message.path("method").asString("");
+            if (!"tools/call".equals(method)) {
+                Decision served = settings.pipeline().checkMethod(method, session);
+                if (!served.allowed()) {
+                    answer(out, 200, message.get("id"), METHOD_NOT_FOUND, served.reason(), served.detail());
+                    return false;
+                }
                 continue;
             }
-            String name = message.path("params").path("name").asString("");
-            ToolPolicy tool = settings.policy().tool(name).orElse(null);
-            if (tool == null) {
-                answerRefused(
-                        out,
-                        message,
-                        caller,
-                        name,
-                        Decision.deny(
-                                ReasonCode.TOOL_NOT_ALLOWED,
-                                "tool '" + clip(name) + "' is not in this server's policy"));
-                return false;
+            JsonNode params = message.path("params");
+            Map<String, Object> arguments =
+                    params.path("arguments").isObject() ? JSON.convertValue(params.path("arguments"), ARGUMENTS) : null;
+            Optional<Pipeline.Refusal> refusal = settings.pipeline()
+                    .screen(Inbound.screened(params.path("name").asString(""), arguments, session, caller, null));
+            if (refusal.isEmpty()) {
+                continue;
             }
-            if (caller != null && !caller.scopes().containsAll(tool.scopes())) {
-                Set<String> missing = new LinkedHashSet<>(tool.scopes());
-                missing.removeAll(caller.scopes());
+            Decision denied = refusal.get().decision();
+            if (denied.reason() == ReasonCode.SCOPE_MISSING) {
+                ToolPolicy tool =
+                        settings.policy().tool(params.path("name").asString("")).orElseThrow();
                 out.setHeader(
                         "WWW-Authenticate",
                         "Bearer error=\"insufficient_scope\", scope=\"" + String.join(" ", tool.scopes())
                                 + "\", resource_metadata=\"" + settings.metadataUrl() + "\"");
-                refuse(
-                        out,
-                        403,
-                        caller,
-                        name,
-                        ReasonCode.SCOPE_MISSING,
-                        "tool '" + name + "' needs scopes " + missing + " that the caller's token does not carry");
+                answer(out, 403, message.get("id"), INVALID_REQUEST, denied.reason(), denied.detail());
                 return false;
             }
-            Decision refusal = settings.surface().apply(name);
-            if (refusal != null) {
-                answerRefused(out, message, caller, name, refusal);
-                return false;
-            }
+            out.setStatus(200);
+            out.setContentType("application/json");
+            Map<String, Object> reply = new LinkedHashMap<>();
+            reply.put("jsonrpc", "2.0");
+            reply.put("id", message.get("id"));
+            reply.put("result", refusal.get().result());
+            out.getOutputStream().write(JSON.writeValueAsBytes(reply));
+            return false;
         }
         return true;
-    }
-
-    /** Answers one tools/call with an error result carrying {@code denied}'s reason code, audited. */
-    private void answerRefused(
-            HttpServletResponse out, JsonNode message, VerifiedToken caller, String name, Decision denied)
-            throws IOException {
-        audit(caller, name, denied);
-        out.setStatus(200);
-        out.setContentType("application/json");
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("content", List.of(Map.of("type", "text", "text", denied.reason() + ": " + denied.detail())));
-        result.put("isError", true);
-        result.put("_meta", Map.of("dev.mcpsecure/reason", denied.reason().name()));
-        Map<String, Object> reply = new LinkedHashMap<>();
-        reply.put("jsonrpc", "2.0");
-        reply.put("id", message.get("id"));
-        reply.put("result", result);
-        out.getOutputStream().write(JSON.writeValueAsBytes(reply));
     }
 
     private String challenge(Decision decision) {
@@ -387,43 +376,34 @@ public final class HttpGate implements Filter {
             String detail,
             int code)
             throws IOException {
-        audit(caller, tool, Decision.deny(reason, "HTTP " + status + ": " + detail));
+        settings.pipeline()
+                .audit(AuditEvent.transport(
+                        settings.policy().server().name(),
+                        null,
+                        caller,
+                        tool == null || tool.isEmpty() ? null : clip(tool),
+                        Decision.deny(reason, "HTTP " + status + ": " + detail)));
+        answer(out, status, null, code, reason, detail);
+    }
+
+    /**
+     * Writes the HTTP status and a JSON-RPC error of {@code code} naming the reason, answering
+     * {@code id} (a JSON-RPC id node, or {@code null}); audits nothing.
+     */
+    private static void answer(
+            HttpServletResponse out, int status, JsonNode id, int code, ReasonCode reason, String detail)
+            throws IOException {
         out.setStatus(status);
         out.setContentType("application/json");
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", code);
         error.put("message", reason.name() + ": " + detail);
-        error.put("data", Map.of("dev.mcpsecure/reason", reason.name()));
+        error.put("data", Map.of(REASON_KEY, reason.name()));
         Map<String, Object> reply = new LinkedHashMap<>();
         reply.put("jsonrpc", "2.0");
-        reply.put("id", null);
+        reply.put("id", id);
         reply.put("error", error);
         out.getOutputStream().write(JSON.writeValueAsBytes(reply));
-    }
-
-    private void audit(VerifiedToken caller, String tool, Decision decision) {
-        try {
-            settings.audit()
-                    .record(new AuditEvent(
-                            Instant.now(),
-                            settings.policy().server().name(),
-                            null,
-                            null,
-                            null,
-                            caller == null ? null : caller.subject(),
-                            caller == null || caller.clientId().isEmpty() ? null : caller.clientId(),
-                            tool == null || tool.isEmpty() ? null : clip(tool),
-                            false,
-                            decision.reason(),
-                            null,
-                            0,
-                            0,
-                            null,
-                            decision.detail(),
-                            null));
-        } catch (RuntimeException e) {
-            // the refusal stands whether or not it could be recorded
-        }
     }
 
     private static byte[] metadataDocument(Settings settings) {
@@ -454,17 +434,9 @@ public final class HttpGate implements Filter {
         return out.toString();
     }
 
-    /** Control characters and length tamed for messages. */
+    /** Client-sent text as messages and the audit show it: the one sanitizer, {@link Untrusted#text}. */
     static String clip(String text) {
-        if (text == null) {
-            return "(none)";
-        }
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < text.length() && out.length() < 120; i++) {
-            char c = text.charAt(i);
-            out.append(c < 0x20 || c == 0x7f ? '?' : c);
-        }
-        return text.length() > 120 ? out + "..." : out.toString();
+        return Untrusted.text(text);
     }
 
     /** The request with its body already read. */

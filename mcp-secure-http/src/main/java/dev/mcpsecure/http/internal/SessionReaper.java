@@ -1,63 +1,36 @@
 package dev.mcpsecure.http.internal;
 
-import java.net.ProxySelector;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
+import dev.mcpsecure.core.internal.pipeline.GuardedStreamableProvider;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Ends idle sessions the way a client would: a {@code DELETE} of the MCP endpoint with the
- * session's id, sent by this process to its own listener, so the SDK frees the session through its
- * public protocol (it keeps sessions in a private map with no other way to remove one). The request
- * carries a random per-process token that the gate accepts in place of a bearer token for that one
- * kind of request. Thread-safe.
+ * Ends idle sessions in-process: every period it takes the sessions the {@link SessionTable} has
+ * expired and ends each through the provider wrapper that knows the SDK's sessions ({@link
+ * GuardedStreamableProvider#end}), as a client's {@code DELETE} would; the SDK then drops them at
+ * its own next sweep. No request is sent and no header is trusted. Thread-safe.
  */
 public final class SessionReaper implements AutoCloseable {
 
-    /** The header carrying the internal token. */
-    public static final String INTERNAL_HEADER = "X-Mcp-Secure-Internal";
-
-    private static final Logger LOG = LoggerFactory.getLogger("dev.mcpsecure.http");
-
-    private final String token;
     private final SessionTable sessions;
     private final ScheduledExecutorService timer;
-    private final HttpClient client;
-    private volatile URI endpoint;
+    private volatile GuardedStreamableProvider provider;
 
-    /** A reaper of {@code sessions}, checking every {@code period} once {@link #start} is called. */
+    /** A reaper of {@code sessions}; it checks once {@link #start} is called. */
     public SessionReaper(SessionTable sessions) {
-        byte[] random = new byte[32];
-        new SecureRandom().nextBytes(random);
-        this.token = HexFormat.of().formatHex(random);
         this.sessions = sessions;
         this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "mcp-secure-http-session-reaper");
             thread.setDaemon(true);
             return thread;
         });
-        this.client = HttpClient.newBuilder()
-                .connectTimeout(Duration.ofSeconds(2))
-                .proxy(ProxySelector.of(null))
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(timer)
-                .build();
     }
 
-    /** Starts checking every {@code period}, deleting through {@code endpoint}. */
-    public void start(URI endpoint, Duration period) {
-        this.endpoint = endpoint;
+    /** Starts checking every {@code period}, ending sessions through {@code provider}. */
+    public void start(GuardedStreamableProvider provider, Duration period) {
+        this.provider = provider;
         timer.scheduleWithFixedDelay(
                 () -> sessions.expire().forEach(this::delete),
                 period.toMillis(),
@@ -65,38 +38,25 @@ public final class SessionReaper implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
-    /** Whether {@code presented} is this process's internal token (compared in constant time). */
-    public boolean internal(String presented) {
-        return presented != null
-                && MessageDigest.isEqual(
-                        presented.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** Deletes {@code id} at the SDK, in the background. */
+    /** Ends {@code id} at the SDK; nothing before {@link #start}. */
     public void delete(String id) {
-        URI target = endpoint;
-        if (target == null) {
-            return;
+        GuardedStreamableProvider current = provider;
+        if (current != null) {
+            current.end(id);
         }
-        HttpRequest request = HttpRequest.newBuilder(target)
-                .timeout(Duration.ofSeconds(5))
-                .header("Mcp-Session-Id", id)
-                .header(INTERNAL_HEADER, token)
-                .DELETE()
-                .build();
-        client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
-            if (error != null) {
-                LOG.warn("could not end idle session {}: {}", id, error.toString());
-            } else if (response.statusCode() != 200 && response.statusCode() != 404) {
-                LOG.warn("ending idle session {} was answered with HTTP {}", id, response.statusCode());
-            }
-        });
     }
 
-    /** Never the token. */
+    /** Forgets {@code id}, which its client deleted. */
+    public void deleted(String id) {
+        GuardedStreamableProvider current = provider;
+        if (current != null) {
+            current.forget(id);
+        }
+    }
+
     @Override
     public String toString() {
-        return "SessionReaper[" + endpoint + ", live=" + sessions.live() + "]";
+        return "SessionReaper[live=" + sessions.live() + "]";
     }
 
     @Override

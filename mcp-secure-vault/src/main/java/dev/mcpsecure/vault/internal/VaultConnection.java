@@ -1,5 +1,6 @@
 package dev.mcpsecure.vault.internal;
 
+import dev.mcpsecure.api.Untrusted;
 import dev.mcpsecure.vault.VaultSettings;
 import io.github.jopenlibs.vault.EnvironmentLoader;
 import io.github.jopenlibs.vault.Vault;
@@ -203,12 +204,7 @@ public final class VaultConnection {
     }
 
     private static String clip(String text) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < text.length() && out.length() < 200; i++) {
-            char c = text.charAt(i);
-            out.append(c < 0x20 || c == 0x7f ? ' ' : c);
-        }
-        return text.length() > 200 ? out + "..." : out.toString();
+        return Untrusted.text(text, 200);
     }
 
     private static int seconds(long millis) {

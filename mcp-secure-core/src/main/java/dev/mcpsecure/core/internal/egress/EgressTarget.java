@@ -5,6 +5,7 @@ import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.EgressRule;
 import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.Untrusted;
 import java.net.IDN;
 import java.net.InetAddress;
 import java.net.URI;
@@ -212,17 +213,8 @@ public record EgressTarget(
         return new PolicyViolationException(Decision.deny(reason, detail));
     }
 
-    /** At most 200 characters of {@code text}, with control characters escaped, for a detail. */
+    /** At most 200 characters of {@code text}, made safe by the one sanitizer, for a detail. */
     static String clip(String text) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < text.length() && out.length() < 200; i++) {
-            char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7f) {
-                out.append(String.format("\\u%04x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return text.length() > 200 ? out + "..." : out.toString();
+        return Untrusted.text(text, 200);
     }
 }

@@ -2,15 +2,20 @@ package dev.mcpsecure.core.internal.pipeline;
 
 import io.modelcontextprotocol.spec.McpStreamableServerSession;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Wraps a streamable HTTP transport provider so that a {@code tools/list_changed} notification
- * from the SDK first lets the {@link ToolSurface} look at the changed tools, then goes to the
- * clients. Everything else is delegated unchanged; on HTTP the calls the surface refuses are
- * answered by the transport's gate ({@code SecureHttpServer}).
+ * Wraps a streamable HTTP transport provider: a {@code tools/list_changed} notification from the
+ * SDK first lets the {@link ToolSurface} look at the changed tools, then goes to the clients; the
+ * sessions the SDK starts are known here by id, so the HTTP transport can end an idle one ({@link
+ * #end}) in-process. Calls are handed to the pipeline by the transport's gate ({@code
+ * SecureHttpServer}). Thread-safe.
  */
 public final class GuardedStreamableProvider extends SurfaceNotifyingProvider<McpStreamableServerTransportProvider>
         implements McpStreamableServerTransportProvider {
+
+    private final Map<String, McpStreamableServerSession> sessions = new ConcurrentHashMap<>();
 
     public GuardedStreamableProvider(McpStreamableServerTransportProvider delegate, ToolSurface surface) {
         super(delegate, surface);
@@ -18,6 +23,27 @@ public final class GuardedStreamableProvider extends SurfaceNotifyingProvider<Mc
 
     @Override
     public void setSessionFactory(McpStreamableServerSession.Factory factory) {
-        delegate.setSessionFactory(factory);
+        delegate.setSessionFactory(init -> {
+            McpStreamableServerSession.McpStreamableServerSessionInit started = factory.startSession(init);
+            sessions.put(started.session().getId(), started.session());
+            return started;
+        });
+    }
+
+    /**
+     * Ends session {@code id} as a client's {@code DELETE} would: its streams close and the SDK
+     * drops it at its next sweep (it holds no open stream and is no longer active). Nothing when
+     * the session is unknown or already ended.
+     */
+    public void end(String id) {
+        McpStreamableServerSession session = sessions.remove(id);
+        if (session != null) {
+            session.delete().onErrorComplete().subscribe();
+        }
+    }
+
+    /** Forgets {@code id}: its client deleted it. */
+    public void forget(String id) {
+        sessions.remove(id);
     }
 }

@@ -1,9 +1,7 @@
 package dev.mcpsecure.core.internal.pipeline;
 
 import dev.mcpsecure.api.Decision;
-import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.TypeRef;
-import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.JSONRPCMessage;
@@ -14,6 +12,7 @@ import io.modelcontextprotocol.spec.McpServerTransport;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Mono;
 
@@ -36,7 +35,7 @@ public final class GuardedTransportProvider extends SurfaceNotifyingProvider<Mcp
 
     private final Pipeline pipeline;
 
-    /** @param surface decides which calls the SDK may see */
+    /** @param surface tells list_changed notifications to the pipeline's surface */
     public GuardedTransportProvider(McpServerTransportProvider delegate, ToolSurface surface, Pipeline pipeline) {
         super(delegate, surface);
         this.pipeline = pipeline;
@@ -66,26 +65,32 @@ public final class GuardedTransportProvider extends SurfaceNotifyingProvider<Mcp
                     rememberInit(request);
                 } else if (McpSchema.METHOD_TOOLS_CALL.equals(request.method())) {
                     CallToolRequest call = callOf(request);
-                    Decision refusal = call == null || call.name() == null ? null : surface.refusal(call.name());
-                    if (refusal != null) {
-                        return refuse(request, call, refusal);
+                    McpSchema.InitializeRequest hello = init.get();
+                    Optional<Pipeline.Refusal> refusal = pipeline.screen(Inbound.screened(
+                            call == null ? null : call.name(),
+                            call == null ? null : call.arguments(),
+                            sdk.getId(),
+                            null,
+                            hello == null ? null : hello.clientInfo()));
+                    if (refusal.isPresent()) {
+                        return transport.sendMessage(JSONRPCResponse.result(
+                                request.id(), refusal.get().result()));
+                    }
+                } else {
+                    Decision served = pipeline.checkMethod(request.method(), sdk.getId());
+                    if (!served.allowed()) {
+                        return transport.sendMessage(JSONRPCResponse.error(
+                                request.id(),
+                                new JSONRPCResponse.JSONRPCError(
+                                        McpSchema.ErrorCodes.METHOD_NOT_FOUND,
+                                        served.reason() + ": " + served.detail(),
+                                        Map.of(
+                                                ToolResults.REASON_KEY,
+                                                served.reason().name()))));
                     }
                 }
             }
             return sdk.handle(message);
-        }
-
-        private Mono<Void> refuse(JSONRPCRequest request, CallToolRequest call, Decision refusal) {
-            McpSchema.InitializeRequest hello = init.get();
-            McpAsyncServerExchange exchange = new McpAsyncServerExchange(
-                    sdk.getId(),
-                    sdk,
-                    hello == null ? null : hello.capabilities(),
-                    hello == null ? null : hello.clientInfo(),
-                    McpTransportContext.EMPTY);
-            return pipeline.refusing(call.name(), refusal)
-                    .call(exchange, call)
-                    .flatMap(result -> transport.sendMessage(JSONRPCResponse.result(request.id(), result)));
         }
 
         private void rememberInit(JSONRPCRequest request) {

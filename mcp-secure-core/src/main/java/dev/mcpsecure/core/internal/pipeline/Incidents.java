@@ -1,5 +1,6 @@
 package dev.mcpsecure.core.internal.pipeline;
 
+import dev.mcpsecure.api.CallContext;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import org.slf4j.Logger;
@@ -16,11 +17,11 @@ final class Incidents {
     private final SecureRandom random = new SecureRandom();
 
     /** Logs {@code error} and returns the incident id that names it. */
-    String record(String tool, Throwable error) {
+    String record(CallContext call, Throwable error) {
         byte[] id = new byte[6];
         random.nextBytes(id);
         String incident = HexFormat.of().formatHex(id);
-        LOG.warn("incident {}: tool '{}' failed", incident, tool, error);
+        LOG.warn("incident {}: tool '{}' failed in call {}", incident, call.tool(), call.callId(), error);
         return incident;
     }
 }

@@ -2,27 +2,58 @@ package dev.mcpsecure.core.internal.pipeline;
 
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditSink;
+import dev.mcpsecure.api.CallContext;
 import dev.mcpsecure.api.Decision;
+import dev.mcpsecure.api.PolicyViolationException;
+import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.ToolPolicy;
+import dev.mcpsecure.api.Untrusted;
+import dev.mcpsecure.api.internal.CurrentCall;
 import dev.mcpsecure.core.AuditCounters;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema.ElicitResult;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Mono;
 
 /**
- * What every secured tool of one server shares: the policy's tool guard, the server-wide
- * concurrency permits, the redactor, the audit sink, the thread pool sync tools run on.
- * Thread-safe.
+ * The one call pipeline of a server: every {@code tools/call}, on every transport, passes {@link
+ * #call}, whose steps stand in that one method in their fixed order. Transports only hand calls
+ * in ({@link Inbound}) and map the outcome to their protocol; none decides admission itself. Also
+ * the server's one audit door ({@link #audit}): every record of the server passes the same gate
+ * (fail mode, timeout, counters). Thread-safe.
  */
 public final class Pipeline {
+
+    /** The Reactor context key under which an async tool finds its {@link CallContext}. */
+    public static final Class<CallContext> CONTEXT_KEY = CallContext.class;
+
+    private static final Set<String> SERVED_METHODS = Set.of(
+            McpSchema.METHOD_INITIALIZE,
+            McpSchema.METHOD_PING,
+            McpSchema.METHOD_TOOLS_LIST,
+            McpSchema.METHOD_TOOLS_CALL,
+            McpSchema.METHOD_LOGGING_SET_LEVEL);
 
     private final String serverName;
     private final PolicyToolGuard guard;
@@ -33,60 +64,379 @@ public final class Pipeline {
     private final Duration confirmationTimeout;
     private final Incidents incidents = new Incidents();
     private final ExecutorService toolThreads;
+    private final JsonSchemaValidator schemas;
+    private final Map<String, SecuredTool> tools = new ConcurrentHashMap<>();
+    private final String callPrefix;
+    private final AtomicLong calls = new AtomicLong();
+    private volatile ToolSurface surface;
 
     /**
+     * @param gate the server's audit door
+     * @param schemas checks arguments against input schemas
      * @param confirmationTimeout how long a confirmation question waits for the user
      */
-    public Pipeline(SecurityPolicy policy, Redactor redactor, AuditSink auditSink, Duration confirmationTimeout) {
+    public Pipeline(
+            SecurityPolicy policy,
+            Redactor redactor,
+            AuditGate gate,
+            JsonSchemaValidator schemas,
+            Duration confirmationTimeout) {
         this.serverName = policy.server().name();
         this.guard = new PolicyToolGuard(policy, System::nanoTime);
         this.serverPermits = new Semaphore(policy.limits().maxConcurrentCalls());
         this.redactor = redactor;
-        this.auditGate = new AuditGate(auditSink, policy.audit(), System::nanoTime);
+        this.auditGate = gate;
+        this.schemas = schemas;
         this.includeArguments = policy.audit().includeArguments();
         this.confirmationTimeout = confirmationTimeout;
         this.toolThreads = Executors.newCachedThreadPool(daemonThreads("mcp-secure-tool-"));
+        byte[] prefix = new byte[4];
+        new SecureRandom().nextBytes(prefix);
+        this.callPrefix = HexFormat.of().formatHex(prefix) + "-";
     }
 
-    /** The secured form of a sync tool. */
-    public SecuredTool secure(SyncToolSpecification spec, Set<RiskClass> declaredRisks) {
-        return new SecuredTool(spec.tool().name(), declaredRisks, ToolInvoker.of(spec, toolThreads), this, null);
-    }
-
-    /** The secured form of an async tool. */
-    public SecuredTool secure(AsyncToolSpecification spec, Set<RiskClass> declaredRisks) {
-        return new SecuredTool(spec.tool().name(), declaredRisks, ToolInvoker.of(spec), this, null);
-    }
-
-    /**
-     * The stand-in for a tool the policy does not expose: it never calls the tool's code and
-     * answers every call with the exposure denial, audited.
-     */
-    public SecuredTool refused(String name, Set<RiskClass> declaredRisks) {
-        return new SecuredTool(name, declaredRisks, null, this, null);
+    /** The audit door of a server, for records made before a pipeline exists (start-up). */
+    public static AuditGate gate(AuditSink sink, SecurityPolicy policy) {
+        return new AuditGate(sink, policy.audit(), System::nanoTime);
     }
 
     /**
-     * The stand-in answering a call the SDK must not see (a name no one registered, a withheld or
-     * replaced tool) with {@code refusal}, audited. Names are cut to 128 characters in the audit.
+     * Serves one call: every step, in this order, each refusing with its reason code.
+     *
+     * <ol>
+     *   <li>admission: the name is a tool mcp-secure registered and still holds (not withheld for
+     *       drift, not replaced), the policy lists it and enables its risks, the caller's token
+     *       carries its scopes;
+     *   <li>arguments: size limit, then the tool's input schema;
+     *   <li>rate limit of the tool in this session;
+     *   <li>concurrency: server-wide and the tool's own permits;
+     *   <li>confirmation by the user, for {@code confirm} tools;
+     *   <li>the tool's code, under its deadline, with the call bound as {@link CallContext};
+     *   <li>output size cap;
+     *   <li>redaction of every token and secret handed out;
+     *   <li>one {@link AuditEvent.Kind#CALL} record; fail closed, a result that cannot be
+     *       recorded is withheld.
+     * </ol>
+     *
+     * Nothing the tool throws reaches the client except as a reason code and incident id.
      */
-    public SecuredTool refusing(String name, Decision refusal) {
-        return new SecuredTool(shownName(name), Set.of(), null, this, refusal);
+    public Mono<CallToolResult> call(Inbound inbound) {
+        return Mono.defer(() -> {
+            Call call = open(inbound);
+            SecuredTool tool = tools.get(inbound.tool());
+            Decision decision = admit(call, tool);
+            if (decision.allowed()) {
+                decision = checkArguments(call, tool);
+            }
+            if (decision.allowed()) {
+                decision = guard.checkRate(tool.name(), call.context.sessionId());
+            }
+            if (!decision.allowed() || inbound.exchange() == null) {
+                return Mono.just(finish(call, Outcome.denied(decision.allowed() ? unroutable(call) : decision)));
+            }
+            Permits permits = Permits.acquire(serverPermits, tool);
+            if (permits.refusal() != null) {
+                return Mono.just(finish(call, Outcome.denied(permits.refusal())));
+            }
+            return confirm(call, tool)
+                    .flatMap(confirmed -> confirmed.allowed()
+                            ? invoke(call, tool, permits)
+                            : Mono.just(permits.releaseWith(Outcome.denied(confirmed))))
+                    .map(outcome -> capOutput(tool, outcome))
+                    .map(this::redact)
+                    .doOnCancel(permits::releaseUnlessHanded)
+                    .doOnError(error -> permits.releaseUnlessHanded())
+                    .map(outcome -> finish(call, outcome));
+        });
     }
 
-    /** A tool name as refusals and the audit show it: cut to 128 characters. */
-    static String shownName(String name) {
-        return name == null || name.length() <= 128 ? name : name.substring(0, 128) + "...";
+    /**
+     * The admission step alone, for a transport that must answer a call before the SDK sees it:
+     * empty when the call may go on to the SDK (where {@link #call} runs every step); else the
+     * refusal, already audited as the call's one record, for the transport to map to its status.
+     */
+    public Optional<Refusal> screen(Inbound inbound) {
+        Call call = open(inbound);
+        Decision decision = admit(call, tools.get(inbound.tool()));
+        if (decision.allowed()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Refusal(decision, finish(call, Outcome.denied(decision))));
+    }
+
+    /**
+     * Whether this server serves requests of {@code method} ({@code initialize}, {@code ping},
+     * {@code tools/list}, {@code tools/call}, {@code logging/setLevel}); a refusal ({@code
+     * METHOD_NOT_SERVED}) is audited as a {@link AuditEvent.Kind#MESSAGE} record.
+     */
+    public Decision checkMethod(String method, String sessionId) {
+        if (SERVED_METHODS.contains(method)) {
+            return Decision.allow();
+        }
+        Decision refusal = Decision.deny(
+                ReasonCode.METHOD_NOT_SERVED, "method '" + Untrusted.text(method) + "' is not served by this server");
+        audit(AuditEvent.message(serverName, sessionId, refusal));
+        return refusal;
+    }
+
+    /** Records a malformed message ({@code MALFORMED_MESSAGE}) of {@code sessionId} (may be {@code null}). */
+    public void auditMalformed(String sessionId, String detail) {
+        audit(AuditEvent.message(serverName, sessionId, Decision.deny(ReasonCode.MALFORMED_MESSAGE, detail)));
+    }
+
+    /** A call refused before the SDK saw it: the decision and the result already recorded. */
+    public record Refusal(Decision decision, CallToolResult result) {}
+
+    // ---- the steps ---------------------------------------------------------------------------
+
+    private Call open(Inbound inbound) {
+        CanonicalJson arguments = CanonicalJson.of(inbound.arguments());
+        McpSchema.Implementation client = inbound.client();
+        var caller = inbound.caller();
+        CallContext context = new CallContext(
+                callPrefix + calls.incrementAndGet(),
+                serverName,
+                inbound.sessionId(),
+                client == null ? null : client.name(),
+                client == null ? null : client.version(),
+                caller == null ? null : caller.subject(),
+                caller == null || caller.clientId().isEmpty() ? null : caller.clientId(),
+                shownName(inbound.tool()),
+                arguments.sha256(),
+                null);
+        return new Call(inbound, context, arguments, System.nanoTime());
+    }
+
+    private Decision admit(Call call, SecuredTool tool) {
+        ToolSurface current = surface;
+        Decision routed = current == null ? null : current.refusal(call.inbound.tool());
+        if (routed != null) {
+            return routed;
+        }
+        if (tool == null) {
+            return Decision.deny(
+                    ReasonCode.TOOL_NOT_ALLOWED, "tool '" + call.context.tool() + "' does not exist on this server");
+        }
+        Decision exposure = guard.checkExposure(tool.name(), tool.declaredRisks());
+        if (!exposure.allowed()) {
+            return exposure;
+        }
+        return call.inbound.caller() == null
+                ? exposure
+                : guard.checkScopes(tool.name(), call.inbound.caller().scopes());
+    }
+
+    private Decision checkArguments(Call call, SecuredTool tool) {
+        Decision size = guard.checkArgumentSize(call.arguments.bytes());
+        if (!size.allowed()) {
+            return size;
+        }
+        Map<String, Object> schema = tool.definition().inputSchema();
+        if (schema == null || schema.isEmpty()) {
+            return size;
+        }
+        JsonSchemaValidator.ValidationResponse checked;
+        try {
+            checked = schemas.validate(schema, call.inbound.arguments() == null ? Map.of() : call.inbound.arguments());
+        } catch (RuntimeException e) {
+            checked = JsonSchemaValidator.ValidationResponse.asInvalid("");
+        }
+        return checked.valid()
+                ? size
+                : Decision.deny(
+                        ReasonCode.ARGUMENTS_INVALID,
+                        "the arguments do not match the input schema of tool '" + call.context.tool() + "'"
+                                + schemaProblems(checked.errorMessage()));
+    }
+
+    /**
+     * The validator's findings as the client may see them: only its JSON-path lines ({@code
+     * $.path: ...}), sanitized and cut; never exception text.
+     */
+    private static String schemaProblems(String message) {
+        if (message == null) {
+            return "";
+        }
+        StringBuilder found = new StringBuilder();
+        for (String part : message.split("[\\r\\n\\[\\]]+|, (?=\\$)")) {
+            String line = part.strip();
+            if (line.startsWith("$") && !line.contains("Exception") && found.length() < 300) {
+                found.append(found.length() == 0 ? ": " : "; ").append(Untrusted.text(line, 150));
+            }
+        }
+        return found.toString();
+    }
+
+    private Mono<Decision> confirm(Call call, SecuredTool tool) {
+        if (!tool.policy().confirm()) {
+            return Mono.just(Decision.allow());
+        }
+        String name = tool.name();
+        McpSchema.ClientCapabilities capabilities = call.inbound.exchange().getClientCapabilities();
+        if (capabilities == null || capabilities.elicitation() == null) {
+            return Mono.just(Decision.deny(
+                    ReasonCode.CONFIRMATION_UNAVAILABLE,
+                    "tool '" + name + "' needs the user's confirmation, but this client cannot ask (no elicitation)"));
+        }
+        String json = call.arguments.json();
+        String shown = json.length() > 500 ? json.substring(0, 500) + "..." : json;
+        McpSchema.ElicitRequest question = McpSchema.ElicitFormRequest.builder(
+                        "Allow the tool '" + name + "' to run with these arguments? " + shown,
+                        Map.of("type", "object", "properties", Map.of()))
+                .build();
+        Duration wait = confirmationTimeout;
+        return call.inbound
+                .exchange()
+                .createElicitation(question)
+                .timeout(wait)
+                .map(answer -> answer.action() == ElicitResult.Action.ACCEPT
+                        ? Decision.allow()
+                        : Decision.deny(
+                                ReasonCode.USER_DECLINED,
+                                "the user "
+                                        + (answer.action() == ElicitResult.Action.DECLINE ? "declined" : "cancelled")
+                                        + " the call of tool '" + name + "'"))
+                .onErrorResume(
+                        TimeoutException.class,
+                        e -> Mono.just(Decision.deny(
+                                ReasonCode.USER_DECLINED,
+                                "the user did not confirm tool '" + name + "' within " + wait.toSeconds() + "s")))
+                .onErrorResume(e -> Mono.just(Decision.deny(
+                        ReasonCode.CONFIRMATION_UNAVAILABLE, "the client did not answer the confirmation request")));
+    }
+
+    private Mono<Outcome> invoke(Call call, SecuredTool tool, Permits permits) {
+        permits.handToTool();
+        if (tool.invoker() == null) {
+            permits.release();
+            return Mono.just(
+                    failure(call, tool, new IllegalStateException("tool '" + tool.name() + "' has no handler")));
+        }
+        Duration timeout = tool.policy().timeout();
+        CallContext bound = call.context.withDeadline(Instant.now().plus(timeout));
+        CurrentCall.Binding binding = new CurrentCall.Binding(bound, this::auditEffect);
+        return tool.invoker()
+                .invoke(call.inbound.exchange(), call.inbound.request(), permits::release, binding)
+                .timeout(timeout)
+                .map(result -> new Outcome(result, Decision.allow(), 0, null))
+                .switchIfEmpty(Mono.fromSupplier(
+                        () -> failure(call, tool, new IllegalStateException("tool returned no result"))))
+                .onErrorResume(e -> Mono.just(failure(call, tool, e)))
+                .contextWrite(context -> context.put(CONTEXT_KEY, bound));
+    }
+
+    private Outcome capOutput(SecuredTool tool, Outcome outcome) {
+        if (outcome.decision().allowed()
+                && CanonicalJson.longerThan(outcome.result(), tool.policy().maxOutputBytes())) {
+            return Outcome.denied(Decision.deny(
+                    ReasonCode.OUTPUT_TOO_LARGE,
+                    "the result of tool '" + tool.name() + "' is larger than its limit of "
+                            + tool.policy().maxOutputBytes() + " bytes"));
+        }
+        return outcome;
+    }
+
+    private Outcome redact(Outcome outcome) {
+        if (!outcome.decision().allowed()) {
+            return outcome;
+        }
+        Redactor.Redacted redacted = redactor.redact(outcome.result());
+        return new Outcome(redacted.result(), outcome.decision(), redacted.count(), null);
+    }
+
+    private CallToolResult finish(Call call, Outcome outcome) {
+        long micros = (System.nanoTime() - call.startNanos) / 1_000;
+        String arguments = includeArguments ? redactor.redactText(call.arguments.json()) : null;
+        AuditEvent event = AuditEvent.call(
+                call.context, outcome.decision(), micros, outcome.redactions(), outcome.incidentId(), arguments);
+        if (!auditGate.record(event) && outcome.decision().allowed()) {
+            return ToolResults.denied(
+                    Decision.deny(
+                            ReasonCode.AUDIT_UNAVAILABLE, "the call could not be audited, so its result is withheld"),
+                    null);
+        }
+        return outcome.result();
+    }
+
+    private Decision unroutable(Call call) {
+        return Decision.deny(
+                ReasonCode.TOOL_NOT_ALLOWED, "tool '" + call.context.tool() + "' cannot be served on this transport");
+    }
+
+    private Outcome failure(Call call, SecuredTool tool, Throwable error) {
+        if (error instanceof TimeoutException) {
+            return Outcome.denied(Decision.deny(
+                    ReasonCode.TIMEOUT,
+                    "tool '" + tool.name() + "' did not finish within "
+                            + tool.policy().timeout().toMillis() + " ms"));
+        }
+        if (error instanceof PolicyViolationException violation) {
+            return Outcome.denied(violation.decision());
+        }
+        String incident = incidents.record(call.context, error);
+        Decision decision = Decision.deny(
+                ReasonCode.TOOL_FAILED,
+                "tool '" + tool.name() + "' failed; incident " + incident + " is in the server log");
+        return new Outcome(ToolResults.denied(decision, incident), decision, 0, incident);
+    }
+
+    // ---- registration, surface, audit door -----------------------------------------------------
+
+    /** Registers a sync tool; its calls run on the pipeline's tool threads. */
+    public void register(McpSchema.Tool definition, SyncToolSpecification spec, Set<RiskClass> declaredRisks) {
+        add(definition, declaredRisks, ToolInvoker.of(spec, toolThreads));
+    }
+
+    /** Registers an async tool. */
+    public void register(McpSchema.Tool definition, AsyncToolSpecification spec, Set<RiskClass> declaredRisks) {
+        add(definition, declaredRisks, ToolInvoker.of(spec));
+    }
+
+    /** Registers a tool the policy does not expose: listed nowhere, never run, every call refused. */
+    public void registerRefused(McpSchema.Tool definition, Set<RiskClass> declaredRisks) {
+        add(definition, declaredRisks, null);
+    }
+
+    /** Forgets the tool {@code name}. */
+    public void unregister(String name) {
+        tools.remove(name);
+    }
+
+    /** The SDK specification of a registered tool: {@code definition} whose handler is {@link #call}. */
+    public AsyncToolSpecification specification(McpSchema.Tool definition) {
+        return new AsyncToolSpecification(definition, (exchange, request) -> call(Inbound.of(exchange, request)));
+    }
+
+    private void add(McpSchema.Tool definition, Set<RiskClass> declaredRisks, ToolInvoker invoker) {
+        ToolPolicy policy = guard.policy(definition.name());
+        Semaphore permits = new Semaphore(policy == null ? 0 : policy.maxConcurrency());
+        tools.put(definition.name(), new SecuredTool(definition, declaredRisks, policy, invoker, permits));
+    }
+
+    /** Gives the pipeline the surface that says which names the SDK holds. */
+    public void surface(ToolSurface surface) {
+        this.surface = surface;
+    }
+
+    /** A tool name as refusals and the audit show it: cut to 128 characters, control characters escaped. */
+    public static String shownName(String name) {
+        return name == null ? null : Untrusted.text(name, 128);
     }
 
     /**
      * Audits a decision about the tool surface rather than a call: a tool not exposed, withheld
-     * for drift, flagged by the lint, or added behind mcp-secure's back.
+     * for drift, flagged by the lint (a {@code finding} in report mode), or added behind
+     * mcp-secure's back.
      *
-     * @return false if the sink failed
+     * @return false if the record could not be written
      */
+    public boolean auditSurface(String tool, Decision decision, boolean finding) {
+        return audit(AuditEvent.surface(serverName, shownName(tool), decision, finding));
+    }
+
+    /** {@link #auditSurface(String, Decision, boolean)} of a decision that is not a finding. */
     public boolean auditSurface(String tool, Decision decision) {
-        return audit(AuditEvent.outsideCall(Instant.now(), serverName, shownName(tool), decision));
+        return auditSurface(tool, decision, false);
     }
 
     /** The guard deciding exposure and calls. */
@@ -95,16 +445,30 @@ public final class Pipeline {
     }
 
     /**
-     * Records a call's {@code event} through the audit gate.
+     * The server's one audit door: records {@code event} through the gate.
      *
-     * @return false if the call must not be reported as allowed (the event was not written in
+     * @return false if a call must not report an allowed result (the record was not written in
      *     time and the audit policy fails closed)
      */
     public boolean audit(AuditEvent event) {
         return auditGate.record(event);
     }
 
-    /** How many audit events were recorded, failed and dropped. */
+    /** The audit door of effects inside a call: fail closed, a lost record refuses the effect. */
+    private void auditEffect(AuditEvent event) {
+        if (!auditGate.record(event) && event.allowed()) {
+            throw new PolicyViolationException(Decision.deny(
+                    ReasonCode.AUDIT_UNAVAILABLE,
+                    "the " + event.action() + " could not be audited, so it was refused"));
+        }
+    }
+
+    /** The name of the server's identity. */
+    public String serverName() {
+        return serverName;
+    }
+
+    /** How many audit records were recorded, failed and dropped. */
     public AuditCounters auditCounters() {
         return auditGate.counters();
     }
@@ -114,30 +478,6 @@ public final class Pipeline {
         toolThreads.shutdownNow();
     }
 
-    String serverName() {
-        return serverName;
-    }
-
-    Semaphore serverPermits() {
-        return serverPermits;
-    }
-
-    Redactor redactor() {
-        return redactor;
-    }
-
-    boolean includeArguments() {
-        return includeArguments;
-    }
-
-    Duration confirmationTimeout() {
-        return confirmationTimeout;
-    }
-
-    Incidents incidents() {
-        return incidents;
-    }
-
     private static ThreadFactory daemonThreads(String prefix) {
         AtomicInteger count = new AtomicInteger();
         return runnable -> {
@@ -145,5 +485,82 @@ public final class Pipeline {
             thread.setDaemon(true);
             return thread;
         };
+    }
+
+    /** Per-call state. */
+    private record Call(Inbound inbound, CallContext context, CanonicalJson arguments, long startNanos) {}
+
+    /** How a call ended: the result to send and the decision to audit. */
+    private record Outcome(CallToolResult result, Decision decision, int redactions, String incidentId) {
+        static Outcome denied(Decision decision) {
+            return new Outcome(ToolResults.denied(decision, null), decision, 0, null);
+        }
+    }
+
+    /**
+     * A call's hold on the server's and its tool's concurrency permits. Released exactly once:
+     * by the tool's code when it really stops (even after its timeout), or here when the call
+     * ends before the tool was handed the call.
+     */
+    private static final class Permits {
+        private final Semaphore server;
+        private final Semaphore tool;
+        private final Decision refusal;
+        private final AtomicBoolean released = new AtomicBoolean();
+        private final AtomicBoolean handed = new AtomicBoolean();
+
+        private Permits(Semaphore server, Semaphore tool, Decision refusal) {
+            this.server = server;
+            this.tool = tool;
+            this.refusal = refusal;
+        }
+
+        static Permits acquire(Semaphore server, SecuredTool tool) {
+            if (!server.tryAcquire()) {
+                return new Permits(
+                        null,
+                        null,
+                        Decision.deny(
+                                ReasonCode.CONCURRENCY_LIMITED,
+                                "the server is running its maximum number of calls; try again"));
+            }
+            if (!tool.permits().tryAcquire()) {
+                server.release();
+                return new Permits(
+                        null,
+                        null,
+                        Decision.deny(
+                                ReasonCode.CONCURRENCY_LIMITED,
+                                "tool '" + tool.name() + "' is running its maximum of "
+                                        + tool.policy().maxConcurrency() + " calls; try again"));
+            }
+            return new Permits(server, tool.permits(), null);
+        }
+
+        Decision refusal() {
+            return refusal;
+        }
+
+        void handToTool() {
+            handed.set(true);
+        }
+
+        void release() {
+            if (released.compareAndSet(false, true)) {
+                tool.release();
+                server.release();
+            }
+        }
+
+        void releaseUnlessHanded() {
+            if (!handed.get()) {
+                release();
+            }
+        }
+
+        Outcome releaseWith(Outcome outcome) {
+            release();
+            return outcome;
+        }
     }
 }

@@ -54,25 +54,42 @@ public final class PolicyToolGuard implements ToolGuard {
 
     @Override
     public Decision checkCall(ToolCall call) {
-        Decision exposure = checkExposure(call.tool(), call.declaredRisks());
-        if (!exposure.allowed()) {
-            return exposure;
+        Decision decision = checkExposure(call.tool(), call.declaredRisks());
+        if (decision.allowed() && call.grantedScopes().isPresent()) {
+            decision = checkScopes(call.tool(), call.grantedScopes().get());
         }
-        ToolPolicy policy = tools.get(call.tool());
-        if (call.grantedScopes().isPresent() && !call.grantedScopes().get().containsAll(policy.scopes())) {
+        if (decision.allowed()) {
+            decision = checkArgumentSize(call.argumentBytes());
+        }
+        return decision.allowed() ? checkRate(call.tool(), call.sessionId()) : decision;
+    }
+
+    /** Whether {@code granted} holds every scope the exposed tool {@code tool} requires. */
+    public Decision checkScopes(String tool, Set<String> granted) {
+        if (!granted.containsAll(tools.get(tool).scopes())) {
             return Decision.deny(
-                    ReasonCode.SCOPE_MISSING, "the caller's token lacks a scope tool '" + call.tool() + "' requires");
+                    ReasonCode.SCOPE_MISSING, "the caller's token lacks a scope tool '" + tool + "' requires");
         }
-        if (call.argumentBytes() > limits.maxArgumentBytes()) {
+        return Decision.allow();
+    }
+
+    /** Whether arguments of {@code bytes} (canonical JSON) are within the policy's limit. */
+    public Decision checkArgumentSize(long bytes) {
+        if (bytes > limits.maxArgumentBytes()) {
             return Decision.deny(
                     ReasonCode.ARGUMENTS_TOO_LARGE,
-                    "arguments of " + call.argumentBytes() + " bytes exceed the limit of " + limits.maxArgumentBytes());
+                    "arguments of " + bytes + " bytes exceed the limit of " + limits.maxArgumentBytes());
         }
-        if (!rates.get(call.tool()).tryAcquire(call.sessionId(), nanoClock.getAsLong())) {
+        return Decision.allow();
+    }
+
+    /** Takes one call of the exposed tool {@code tool} from {@code session}'s rate allowance. */
+    public Decision checkRate(String tool, String session) {
+        if (!rates.get(tool).tryAcquire(session, nanoClock.getAsLong())) {
             return Decision.deny(
                     ReasonCode.RATE_LIMITED,
-                    "tool '" + call.tool() + "' is over its rate limit of " + policy.rateLimit()
-                            + " for this session; try again later");
+                    "tool '" + tool + "' is over its rate limit of "
+                            + tools.get(tool).rateLimit() + " for this session; try again later");
         }
         return Decision.allow();
     }

@@ -1,5 +1,6 @@
 package dev.mcpsecure.core.internal.pipeline;
 
+import dev.mcpsecure.api.internal.CurrentCall;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
@@ -20,11 +21,15 @@ import reactor.core.publisher.Mono;
  */
 interface ToolInvoker {
 
-    Mono<CallToolResult> invoke(McpAsyncServerExchange exchange, CallToolRequest request, Runnable release);
+    /**
+     * @param binding the call this code serves, bound to the thread that runs it
+     */
+    Mono<CallToolResult> invoke(
+            McpAsyncServerExchange exchange, CallToolRequest request, Runnable release, CurrentCall.Binding binding);
 
     /** Runs a sync tool on {@code executor}; cancelling the result interrupts the tool's thread. */
     static ToolInvoker of(SyncToolSpecification spec, ExecutorService executor) {
-        return (exchange, request, release) -> Mono.create(sink -> {
+        return (exchange, request, release, binding) -> Mono.create(sink -> {
             AtomicBoolean started = new AtomicBoolean();
             Future<?> future;
             try {
@@ -34,11 +39,13 @@ interface ToolInvoker {
                     }
                     CallToolResult result = null;
                     Throwable failure = null;
+                    CurrentCall.Scope scope = CurrentCall.bind(binding);
                     try {
                         result = spec.callHandler().apply(new McpSyncServerExchange(exchange), request);
                     } catch (Throwable e) { // reported as TOOL_FAILED, not lost on a pool thread
                         failure = e;
                     } finally {
+                        scope.close();
                         release.run(); // before the result goes out: the caller's next call finds the permit free
                     }
                     if (failure != null) {
@@ -68,8 +75,14 @@ interface ToolInvoker {
      * result goes on) or when it is cancelled.
      */
     static ToolInvoker of(AsyncToolSpecification spec) {
-        return (exchange, request, release) -> Mono.defer(
-                        () -> spec.callHandler().apply(exchange, request))
+        return (exchange, request, release, binding) -> Mono.defer(() -> {
+                    CurrentCall.Scope scope = CurrentCall.bind(binding);
+                    try {
+                        return spec.callHandler().apply(exchange, request);
+                    } finally {
+                        scope.close();
+                    }
+                })
                 .doOnSuccess(result -> release.run())
                 .doOnError(error -> release.run())
                 .doOnCancel(release::run);

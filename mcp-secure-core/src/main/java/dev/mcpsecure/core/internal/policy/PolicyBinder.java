@@ -431,7 +431,10 @@ public final class PolicyBinder {
         AuditPolicy.FailMode failMode =
                 enumValue(s, "failMode", AuditPolicy.FailMode.class, AuditPolicy.FailMode.CLOSED);
         Duration timeout = duration(s, "timeout", AuditPolicy.DEFAULT_TIMEOUT);
-        return finish(s, before, () -> new AuditPolicy(includeArguments, failMode, timeout));
+        Path file = value(s, "file") == null
+                ? null
+                : path(s, "file", "name the file audit records go to, such as /var/log/mcp-secure/audit.jsonl");
+        return finish(s, before, () -> new AuditPolicy(includeArguments, failMode, timeout, Optional.ofNullable(file)));
     }
 
     private TransportPolicy transport(Section s) {

@@ -42,8 +42,9 @@ import tools.jackson.databind.json.JsonMapper;
  * part of MCP), a missing {@code jsonrpc} or {@code method} ({@code -32600} invalid request, with
  * the message's {@code id} when it has a usable one); a line longer than the limit ({@code
  * -32600}; the excess is skipped as it arrives, never buffered). Each is reported to the {@code
- * malformed} listener (the launcher audits it as {@code MALFORMED_MESSAGE}), as is a request for a
- * method the SDK does not know (the SDK answers {@code -32601}). A trailing {@code \r} is
+ * malformed} listener (the launcher audits it as {@code MALFORMED_MESSAGE}); a well-formed request
+ * for a method the server does not serve is the call pipeline's to refuse and audit ({@code
+ * METHOD_NOT_SERVED}). A trailing {@code \r} is
  * accepted. Stdout carries only JSON-RPC lines, one write per message.
  *
  * <p>One reader thread; writes are serialized. {@link #awaitEndOfInput()} returns when stdin
@@ -322,12 +323,6 @@ public final class StdioLineTransport implements McpServerTransportProvider {
         @Override
         public Mono<Void> sendMessage(JSONRPCMessage message) {
             return Mono.fromCallable(() -> {
-                        if (message instanceof JSONRPCResponse response
-                                && response.error() != null
-                                && response.error().code() == McpSchema.ErrorCodes.METHOD_NOT_FOUND) {
-                            malformed.accept("Method not found: "
-                                    + clip(String.valueOf(response.error().message())));
-                        }
                         write(mapper.writeValueAsString(message));
                         return Boolean.TRUE;
                     })
@@ -348,9 +343,5 @@ public final class StdioLineTransport implements McpServerTransportProvider {
         public void close() {
             closing = true;
         }
-    }
-
-    private static String clip(String text) {
-        return text.length() > 160 ? text.substring(0, 160) + "..." : text;
     }
 }

@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditPolicy;
 import dev.mcpsecure.api.AuditSink;
-import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.core.AuditCounters;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -23,23 +22,7 @@ class AuditGateTest {
     private final AtomicLong clock = new AtomicLong();
     private final AtomicInteger offered = new AtomicInteger();
 
-    private static final AuditEvent EVENT = new AuditEvent(
-            Instant.EPOCH,
-            "s",
-            null,
-            null,
-            null,
-            null,
-            null,
-            "t",
-            true,
-            ReasonCode.ALLOWED,
-            null,
-            0,
-            0,
-            null,
-            "ok",
-            null);
+    private static final AuditEvent EVENT = AuditEvent.surface("s", "t", Decision.allow(), false);
 
     private AuditGate gate(AuditPolicy.FailMode mode, AuditSink sink) {
         return new AuditGate(
