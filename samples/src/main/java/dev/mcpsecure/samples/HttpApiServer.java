@@ -79,9 +79,12 @@ public final class HttpApiServer {
         server.tool(
                 tool(
                         "fetch_json",
-                        "Fetches a JSON document from the weather API, such as"
-                                + " http://127.0.0.1:8089/v1/weather?city=Oslo, with a token for the API's audience"
-                                + " (or the audience given; empty for none).",
+                        // No URL in the text: the API's address is the policy's (the demo and tests move
+                        // its port), and the lint flags any URL the policy's egress does not allow.
+                        "Fetches a JSON document with GET from an API the server's egress policy allows, such as"
+                                + " the sample weather API's /v1/weather?city=Oslo on the host and port the policy"
+                                + " names, with a token for the API's audience (or the audience given; empty for"
+                                + " none).",
                         List.of("url"),
                         List.of("audience"),
                         request -> {

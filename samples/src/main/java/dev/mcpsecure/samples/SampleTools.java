@@ -5,13 +5,27 @@ import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.NotLinkException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /** How the samples declare their tools: a name, a description, string parameters and a body. */
 final class SampleTools {
+
+    /** A qualified JDK class name, or a simple name ending in Exception or Error. */
+    private static final Pattern CLASS_NAME =
+            Pattern.compile("\\b(java|javax|jdk|sun)\\.[a-z]\\w*\\.|\\w(Exception|Error)\\b");
 
     private SampleTools() {}
 
@@ -38,13 +52,80 @@ final class SampleTools {
                 .callHandler((exchange, request) -> {
                     try {
                         return body.apply(request);
-                    } catch (FileSystemException e) {
-                        return error(e.getClass().getSimpleName() + ": " + e.getFile());
                     } catch (IOException e) {
-                        return error(e.getMessage());
+                        return error(describe(e, request));
                     }
                 })
                 .build();
+    }
+
+    /**
+     * What the client is told about an I/O failure of its call: a plain sentence, never a Java
+     * class name, stack text or a host path it did not send. File errors name the path as the
+     * client sent it ({@link dev.mcpsecure.core.SecureFiles} reports that path; anything else
+     * falls back to the call's {@code path} argument).
+     */
+    static String describe(IOException failure, CallToolRequest request) {
+        if (failure instanceof FileSystemException file) {
+            String path = shownPath(file, request);
+            String what;
+            if (file instanceof NoSuchFileException) {
+                what = "no such file or directory";
+            } else if (file instanceof NotDirectoryException) {
+                what = "not a directory";
+            } else if (file instanceof AccessDeniedException) {
+                what = "access denied";
+            } else if (file instanceof FileAlreadyExistsException) {
+                what = "already exists";
+            } else if (file instanceof DirectoryNotEmptyException) {
+                what = "directory not empty";
+            } else if (file instanceof NotLinkException) {
+                what = "not a symbolic link";
+            } else if (file instanceof FileSystemLoopException) {
+                what = "symbolic link loop";
+            } else {
+                what = "cannot access" + (safe(file.getReason()) ? " (" + file.getReason() + ")" : "");
+            }
+            return what + ": " + path;
+        }
+        if (failure instanceof SocketTimeoutException) {
+            return "timed out" + (safe(failure.getMessage()) ? ": " + failure.getMessage() : "");
+        }
+        if (failure instanceof UnknownHostException) {
+            return "unknown host" + (safe(failure.getMessage()) ? ": " + failure.getMessage() : "");
+        }
+        return safe(failure.getMessage()) ? failure.getMessage() : "input/output error";
+    }
+
+    /**
+     * The failed path: the exception's when it is the path the client sent or one below it (as
+     * {@code search_files} descends), else the client's; never a path the client did not name.
+     */
+    private static String shownPath(FileSystemException failure, CallToolRequest request) {
+        Object sent = request.arguments() == null ? null : request.arguments().get("path");
+        if (sent == null) {
+            return "the requested path";
+        }
+        String client = String.valueOf(sent);
+        String file = failure.getFile();
+        boolean below = file != null
+                && !client.isEmpty()
+                && !client.equals("/")
+                && (file.equals(client) || file.startsWith(client.endsWith("/") ? client : client + "/"));
+        return below ? file : client;
+    }
+
+    /**
+     * Whether a message may reach the client as is: present, one line, and naming no Java class
+     * (library messages sometimes embed a cause's {@code toString()}, such as {@code
+     * java.net.ConnectException: ...}).
+     */
+    private static boolean safe(String message) {
+        return message != null
+                && !message.isBlank()
+                && message.indexOf('\n') < 0
+                && message.indexOf('\r') < 0
+                && !CLASS_NAME.matcher(message).find();
     }
 
     /** The string argument {@code name}, or {@code fallback} when absent. */

@@ -87,4 +87,36 @@ class FilesystemServerIT {
                         "ALLOWED",
                         "ALLOWED");
     }
+
+    @Test
+    void failuresTheClientCausedAreAnsweredWithoutJavaExceptionText() throws IOException {
+        Path project = Files.createDirectories(tmp.resolve("project"));
+        Path scratch = Files.createDirectories(tmp.resolve("scratch"));
+        Files.createDirectories(project.resolve("docs"));
+        Files.writeString(project.resolve("hello.txt"), "hello");
+        Path policy = SamplePolicy.copy(
+                tmp, "filesystem.yaml", text -> text.replace("/tmp/mcp-secure-samples", tmp.toString()));
+
+        PythonDriver.Run run = PythonDriver.drive(
+                PythonDriver.command("dev.mcpsecure.samples.FilesystemServer", "--policy", policy.toString()),
+                "none",
+                List.of(
+                        new PythonDriver.Call("read_file", Map.of("path", "missing.txt")),
+                        new PythonDriver.Call("read_file", Map.of("path", "docs")),
+                        new PythonDriver.Call("list_directory", Map.of("path", "hello.txt")),
+                        new PythonDriver.Call("search_files", Map.of("path", "missing", "pattern", "x")),
+                        new PythonDriver.Call(
+                                "write_file", Map.of("path", scratch + "/missing/note.txt", "content", "x"))));
+
+        assertThat(run.calls())
+                .extracting(PythonDriver::errorText)
+                .containsExactly(
+                        "no such file or directory: missing.txt",
+                        "'docs' is not a regular file",
+                        "not a directory: hello.txt",
+                        "no such file or directory: missing",
+                        "no such file or directory: " + scratch + "/missing/note.txt");
+        // stdout is the client's JSON report, where a stack frame's tab is written as backslash-t
+        assertThat(run.stdout()).doesNotContain("Exception", "java.", "\\tat ", project.toString());
+    }
 }

@@ -95,6 +95,13 @@ final class PythonDriver {
         return String.join("\n", (List<String>) call.get("text"));
     }
 
+    /** The text of a call that must have failed. */
+    @SuppressWarnings("unchecked")
+    static String errorText(Map<String, Object> call) {
+        assertThat(call.get("isError")).as(call.toString()).isEqualTo(true);
+        return String.join("\n", (List<String>) call.get("text"));
+    }
+
     /** Asserts that a call was refused with {@code reason}, in its text and in its {@code _meta}. */
     @SuppressWarnings("unchecked")
     static void assertDenied(Map<String, Object> call, String reason) {
