@@ -2,6 +2,7 @@
  * mcp-secure enforcement: the policy loader, the secure server wrapper with its tool pipeline and
  * audit sink, and (as they land) the file, command and egress guards and token verification.
  */
+@SuppressWarnings("module") // the qualified export names modules built after this one
 module dev.mcpsecure.core {
     requires transitive dev.mcpsecure.api;
     requires tools.jackson.core;
@@ -17,4 +18,9 @@ module dev.mcpsecure.core {
     requires com.fasterxml.jackson.annotation;
 
     exports dev.mcpsecure.core;
+    // The JWS header rules shared with the bearer verifier (http) and the identity-token check
+    // (vault); not API.
+    exports dev.mcpsecure.core.internal.jwt to
+            dev.mcpsecure.vault,
+            dev.mcpsecure.http;
 }
