@@ -1,6 +1,7 @@
 /**
  * mcp-secure enforcement: the policy loader, the secure server wrapper with its tool pipeline and
- * audit sink, and (as they land) the file, command and egress guards and token verification.
+ * audit sink, the file, command and egress guards, and the JWS header rules that the HTTP
+ * module's bearer verifier and the Vault module share.
  */
 @SuppressWarnings("module") // the qualified export names modules built after this one
 module dev.mcpsecure.core {

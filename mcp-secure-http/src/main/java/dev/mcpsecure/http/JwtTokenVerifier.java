@@ -1,4 +1,4 @@
-package dev.mcpsecure.core;
+package dev.mcpsecure.http;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
