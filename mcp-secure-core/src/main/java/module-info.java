@@ -1,8 +1,9 @@
 /**
  * mcp-secure enforcement: the policy loader, the secure server with its one call pipeline and
- * audit gate, the file, command and egress guards, and token verification.
+ * audit gate, the file, command and egress guards, and the JWS header rules that the HTTP
+ * module's bearer verifier and the Vault module share.
  */
-@SuppressWarnings("module") // qualified exports name sibling modules that depend on this one
+@SuppressWarnings("module") // qualified exports name sibling modules built after this one
 module dev.mcpsecure.core {
     requires transitive dev.mcpsecure.api;
     requires tools.jackson.core;
@@ -18,6 +19,12 @@ module dev.mcpsecure.core {
     requires com.fasterxml.jackson.annotation;
 
     exports dev.mcpsecure.core;
+    // the call pipeline, for the HTTP transport's adapter; not API
     exports dev.mcpsecure.core.internal.pipeline to
+            dev.mcpsecure.http;
+    // the JWS header rules shared with the bearer verifier (http) and the identity-token check
+    // (vault); not API
+    exports dev.mcpsecure.core.internal.jwt to
+            dev.mcpsecure.vault,
             dev.mcpsecure.http;
 }

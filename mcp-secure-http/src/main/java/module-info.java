@@ -10,6 +10,7 @@ module dev.mcpsecure.http {
     requires org.eclipse.jetty.util;
     requires jakarta.servlet;
     requires tools.jackson.databind;
+    requires com.nimbusds.jose.jwt;
     requires org.slf4j;
     requires java.net.http;
 

@@ -19,7 +19,7 @@ import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenAudience;
 import dev.mcpsecure.api.TokenPolicy;
 import dev.mcpsecure.api.VerifiedToken;
-import dev.mcpsecure.core.JwtTokenVerifier;
+import dev.mcpsecure.http.JwtTokenVerifier;
 import dev.mcpsecure.testkit.OpenBaoServer;
 import dev.mcpsecure.vault.VaultCredentials;
 import dev.mcpsecure.vault.VaultLogin;

@@ -25,7 +25,7 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.VerifiedToken;
-import dev.mcpsecure.core.JwtTokenVerifier;
+import dev.mcpsecure.http.JwtTokenVerifier;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -6,7 +6,6 @@ import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.TokenVerifier;
 import dev.mcpsecure.api.TransportPolicy;
 import dev.mcpsecure.api.VerifiedToken;
-import dev.mcpsecure.core.JwtTokenVerifier;
 import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.core.internal.pipeline.ServerInternals;
 import dev.mcpsecure.http.internal.HttpGate;

@@ -9,7 +9,6 @@ import dev.mcpsecure.api.TokenPolicy;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.api.TransportPolicy;
 import dev.mcpsecure.core.EgressHttpClient;
-import dev.mcpsecure.core.JwtTokenVerifier;
 import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.testkit.RecordingAuditSink;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;

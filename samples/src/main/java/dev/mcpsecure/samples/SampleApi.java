@@ -3,7 +3,7 @@ package dev.mcpsecure.samples;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.mcpsecure.api.PolicyViolationException;
-import dev.mcpsecure.core.JwtTokenVerifier;
+import dev.mcpsecure.http.JwtTokenVerifier;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

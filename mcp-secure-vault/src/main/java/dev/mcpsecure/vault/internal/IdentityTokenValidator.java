@@ -13,21 +13,24 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.mcpsecure.api.AccessToken;
+import dev.mcpsecure.core.internal.jwt.JwsHeaderRules;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
 /**
  * Checks an identity token the vault minted before anyone uses it: signed by a key in the vault's
- * JWKS with an asymmetric algorithm, no header that points elsewhere for a key ({@code jku},
- * {@code x5u}, {@code jwk}) and no {@code crit}, {@code aud} exactly the audience asked for, and an
- * {@code exp} in the future no further than the audience's TTL (taken from the token, since the
- * vault may clamp it below the TTL it reports).
+ * JWKS with an RS or ES algorithm, named by its {@code kid}; no header that points elsewhere for a
+ * key ({@code jku}, {@code x5u}, {@code jwk}, {@code x5c}) and no {@code crit} (the {@link
+ * JwsHeaderRules} bearer tokens and lockfile signatures share); {@code aud} exactly the audience
+ * asked for, and an {@code exp} in the future no further than the audience's TTL (taken from the
+ * token, since the vault may clamp it below the TTL it reports).
  *
  * <p>Thread-safe. The JWKS is fetched when a token names a key id not seen yet, at most once per
  * {@link #MIN_REFRESH} unless no keys are known.
@@ -37,13 +40,14 @@ public final class IdentityTokenValidator {
     /** Shortest time between two JWKS fetches caused by unknown key ids. */
     public static final Duration MIN_REFRESH = Duration.ofSeconds(5);
 
-    private static final Set<JWSAlgorithm> ALLOWED = Set.of(
-            JWSAlgorithm.RS256,
-            JWSAlgorithm.RS384,
-            JWSAlgorithm.RS512,
-            JWSAlgorithm.ES256,
-            JWSAlgorithm.ES384,
-            JWSAlgorithm.ES512);
+    private static final JwsHeaderRules HEADER_RULES = JwsHeaderRules.accepting(Set.of(
+                    JWSAlgorithm.RS256,
+                    JWSAlgorithm.RS384,
+                    JWSAlgorithm.RS512,
+                    JWSAlgorithm.ES256,
+                    JWSAlgorithm.ES384,
+                    JWSAlgorithm.ES512))
+            .requiringKeyId();
     private static final Duration SKEW = Duration.ofSeconds(5);
 
     private final Supplier<byte[]> jwksFetch;
@@ -72,14 +76,9 @@ public final class IdentityTokenValidator {
             throw invalid(role, "is not a signed JWT");
         }
         JWSHeader header = parsed.getHeader();
-        if (!ALLOWED.contains(header.getAlgorithm())) {
-            throw invalid(role, "is signed with " + header.getAlgorithm() + ", not an allowed RS/ES algorithm");
-        }
-        if (header.getJWKURL() != null || header.getX509CertURL() != null || header.getJWK() != null) {
-            throw invalid(role, "names its own key source (jku, x5u or jwk), which is never trusted");
-        }
-        if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
-            throw invalid(role, "has critical header parameters " + header.getCriticalParams());
+        Optional<JwsHeaderRules.Refusal> refusal = HEADER_RULES.refusal(header);
+        if (refusal.isPresent()) {
+            throw invalid(role, refusal.get().reason());
         }
         JWK key = key(header.getKeyID());
         if (key == null) {

@@ -16,6 +16,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.util.Base64;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
@@ -69,20 +70,29 @@ class IdentityTokenValidatorTest {
                         "alg NONE in another case",
                         "eyJhbGciOiJOT05FIn0." + base64(claims(c -> c).toString()) + ".",
                         "not a signed JWT"),
-                row("HS256 keyed with the RSA public key", hs256(), "not an allowed RS/ES algorithm"),
+                row(
+                        "HS256 keyed with the RSA public key",
+                        hs256(),
+                        "is signed with HS256, which is not among the allowed [ES256, ES384, ES512, RS256, RS384,"
+                                + " RS512]"),
                 row(
                         "a jku header",
                         sign(RSA, h -> h.jwkURL(URI.create("https://evil.example/jwks")), c -> c),
-                        "jku, x5u or jwk"),
+                        "jku, x5u, jwk or x5c"),
                 row(
                         "an x5u header",
                         sign(RSA, h -> h.x509CertURL(URI.create("https://evil.example/c")), c -> c),
-                        "jku, x5u or jwk"),
+                        "jku, x5u, jwk or x5c"),
                 row(
                         "an embedded jwk header",
                         sign(RSA, h -> h.jwk(OTHER_RSA.toPublicJWK()), c -> c),
-                        "jku, x5u or jwk"),
+                        "jku, x5u, jwk or x5c"),
+                row(
+                        "an x5c header (a certificate chain of the signer's choosing)",
+                        sign(RSA, h -> h.x509CertChain(List.of(Base64.encode(new byte[] {1, 2, 3}))), c -> c),
+                        "jku, x5u, jwk or x5c"),
                 row("a crit header", sign(RSA, h -> h.criticalParams(Set.of("exp")), c -> c), "critical header"),
+                row("no kid", sign(RSA, h -> h.keyID(null), c -> c), "has no kid header"),
                 row("an unknown kid", sign(RSA, h -> h.keyID("rsa-9"), c -> c), "does not list"),
                 row("a kid with a path", sign(RSA, h -> h.keyID("../../keys/rsa-1"), c -> c), "does not list"),
                 row("signed by another key under the same kid", sign(OTHER_RSA, h -> h, c -> c), "does not verify"),

@@ -17,6 +17,7 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
+import dev.mcpsecure.core.internal.jwt.JwsHeaderRules;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -41,13 +42,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * Detached JWS signatures over a lockfile's exact bytes, kept beside it as {@code <lockfile>.jws}
  * (compact serialization with an empty payload part). ES256 (P-256) and RS256/PS256 (RSA 2048 bits
  * or more) only; headers that point at other keys ({@code jku}, {@code x5u}, {@code jwk}, {@code
- * x5c}) or carry {@code crit} are refused. Keys come from JWK, JWK set or PEM files, or a JWKS URL.
+ * x5c}) or carry {@code crit} are refused, by the {@link JwsHeaderRules} bearer and identity tokens
+ * share. Keys come from JWK, JWK set or PEM files, or a JWKS URL.
  * A key without a {@code kid} (such as one from a PEM file) is tried whatever {@code kid} the
  * signature names; a key with one only for that {@code kid}. Thread-safe.
  */
@@ -56,8 +59,8 @@ public final class LockSignatures {
     /** The file name suffix of a lockfile's signature. */
     public static final String SUFFIX = ".jws";
 
-    private static final Set<JWSAlgorithm> ALGORITHMS =
-            Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256, JWSAlgorithm.PS256);
+    private static final JwsHeaderRules HEADER_RULES =
+            JwsHeaderRules.accepting(Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256, JWSAlgorithm.PS256));
     private static final long MAX_KEY_BYTES = 64 * 1024;
 
     private LockSignatures() {}
@@ -188,15 +191,9 @@ public final class LockSignatures {
             return source + " is not a compact detached JWS: " + e.getMessage();
         }
         JWSHeader header = jws.getHeader();
-        if (!ALGORITHMS.contains(header.getAlgorithm())) {
-            return source + " uses algorithm " + header.getAlgorithm() + "; only ES256, RS256 and PS256 are accepted";
-        }
-        if (header.getJWKURL() != null
-                || header.getX509CertURL() != null
-                || header.getJWK() != null
-                || header.getX509CertChain() != null
-                || header.getCriticalParams() != null) {
-            return source + " names keys or critical headers of its own (jku, x5u, jwk, x5c, crit), which are refused";
+        Optional<JwsHeaderRules.Refusal> refusal = HEADER_RULES.refusal(header);
+        if (refusal.isPresent()) {
+            return refusal.get().message(source);
         }
         List<JWK> candidates = new ArrayList<>();
         for (JWK key : keys.getKeys()) {

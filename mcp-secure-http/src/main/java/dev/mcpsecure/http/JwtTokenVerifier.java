@@ -1,7 +1,6 @@
-package dev.mcpsecure.core;
+package dev.mcpsecure.http;
 
 import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.KeySourceException;
@@ -29,6 +28,7 @@ import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.TokenVerifier;
 import dev.mcpsecure.api.VerifiedToken;
+import dev.mcpsecure.core.internal.jwt.JwsHeaderRules;
 import java.net.MalformedURLException;
 import java.net.Proxy;
 import java.net.URI;
@@ -87,13 +87,13 @@ public final class JwtTokenVerifier implements TokenVerifier {
     /** The algorithms accepted when none are configured. */
     public static final Set<String> DEFAULT_ALGORITHMS = Set.of("RS256", "ES256", "EdDSA");
 
-    private static final Set<JOSEObjectType> TYPES =
-            Set.of(JOSEObjectType.JWT, new JOSEObjectType("at+jwt"), new JOSEObjectType("application/at+jwt"));
+    private static final Set<String> TYPES = Set.of("JWT", "at+jwt", "application/at+jwt");
     private static final byte[] ED25519_X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
     private final String issuer;
     private final String resource;
     private final Set<JWSAlgorithm> algorithms;
+    private final JwsHeaderRules headerRules;
     private final Duration maxLifetime;
     private final Duration skew;
     private final int maxTokenBytes;
@@ -110,6 +110,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
         this.issuer = builder.issuer;
         this.resource = builder.resource;
         this.algorithms = Set.copyOf(builder.algorithms);
+        this.headerRules = JwsHeaderRules.accepting(algorithms).requiringKeyId().acceptingTypes(TYPES);
         this.maxLifetime = builder.maxLifetime;
         this.skew = builder.skew;
         this.maxTokenBytes = builder.maxTokenBytes;
@@ -184,25 +185,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
             throw invalid("the token is not a signed JWT (compact JWS with a JSON claims set)");
         }
         JWSHeader header = jwt.getHeader();
-        if (!algorithms.contains(header.getAlgorithm())) {
-            throw invalid("the token is signed with " + header.getAlgorithm() + ", which is not among the allowed "
-                    + algorithms.stream().map(JWSAlgorithm::getName).sorted().toList());
-        }
-        if (header.getJWKURL() != null
-                || header.getX509CertURL() != null
-                || header.getJWK() != null
-                || header.getX509CertChain() != null) {
-            throw invalid("the token names its own key source (jku, x5u, jwk or x5c), which is never trusted");
-        }
-        if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
-            throw invalid(
-                    "the token has critical header parameters " + clip(String.valueOf(header.getCriticalParams())));
-        }
-        if (header.getType() != null
-                && TYPES.stream().noneMatch(t -> t.getType()
-                        .equalsIgnoreCase(header.getType().getType()))) {
-            throw invalid("the token's typ is " + clip(String.valueOf(header.getType())) + ", not JWT or at+jwt");
-        }
+        headerRules.check(header, ReasonCode.TOKEN_INVALID, "the token");
         JWK key = key(header);
         if (!signatureVerifies(jwt, key)) {
             throw invalid("the token's signature does not verify with key " + key.getKeyID());
@@ -217,9 +200,6 @@ public final class JwtTokenVerifier implements TokenVerifier {
 
     private JWK key(JWSHeader header) {
         String kid = header.getKeyID();
-        if (kid == null || kid.isEmpty()) {
-            throw invalid("the token has no kid header naming its signing key");
-        }
         List<JWK> matches;
         try {
             matches =
@@ -361,17 +341,8 @@ public final class JwtTokenVerifier implements TokenVerifier {
         return value == null ? "absent" : "'" + clip(value) + "'";
     }
 
-    /**
-     * A value taken from the token, fit for messages, audit lines and headers: at most 100
-     * characters, printable ASCII only (anything else becomes '?').
-     */
     private static String clip(String value) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < value.length() && out.length() < 100; i++) {
-            char c = value.charAt(i);
-            out.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return value.length() > 100 ? out + "..." : out.toString();
+        return JwsHeaderRules.clip(value);
     }
 
     private static PolicyViolationException invalid(String detail) {
@@ -449,15 +420,7 @@ public final class JwtTokenVerifier implements TokenVerifier {
             if (names == null || names.isEmpty()) {
                 throw new IllegalArgumentException("list at least one algorithm, such as RS256");
             }
-            Set<JWSAlgorithm> algorithms = parse(names);
-            for (JWSAlgorithm alg : algorithms) {
-                String name = alg.getName().toUpperCase(Locale.ROOT);
-                if (name.equals("NONE") || JWSAlgorithm.Family.HMAC_SHA.contains(alg)) {
-                    throw new IllegalArgumentException("algorithm " + alg + " cannot be allowed: a verifier with public"
-                            + " keys must never accept unsigned or MAC-signed tokens");
-                }
-            }
-            this.algorithms = algorithms;
+            this.algorithms = JwsHeaderRules.requireAsymmetric(parse(names));
             return this;
         }
 

@@ -1,4 +1,4 @@
-package dev.mcpsecure.core;
+package dev.mcpsecure.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link JwtTokenVerifier} with keys from a JWKS URL on loopback: caching, the rate-limited
  * refresh on an unknown kid, outage tolerance, bounded timeouts, the verified-token cache, and
- * the builder's refusals. (The table of hostile tokens runs over HTTP in mcp-secure-http.)
+ * the builder's refusals. (The table of hostile tokens runs over HTTP in {@link
+ * HostileTokensTest}.)
  */
 class JwtTokenVerifierTest {
 
