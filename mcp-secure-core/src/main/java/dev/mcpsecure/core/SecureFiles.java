@@ -481,8 +481,9 @@ public final class SecureFiles {
     /**
      * A client-safe description of a failed file operation, naming no exception class and no
      * host path: {@code no such file or directory}, {@code not a directory}, {@code directory not
-     * empty}, {@code already exists}, {@code access denied}, {@code not a regular file}, else
-     * {@code I/O error}.
+     * empty}, {@code already exists}, {@code access denied}, {@code not a symbolic link}, {@code
+     * symbolic link loop}, {@code not a regular file}, {@code is a directory}, else {@code I/O
+     * error}.
      */
     public static String problem(IOException e) {
         if (e instanceof NoSuchFileException) {
@@ -499,6 +500,12 @@ public final class SecureFiles {
         }
         if (e instanceof java.nio.file.AccessDeniedException) {
             return "access denied";
+        }
+        if (e instanceof java.nio.file.NotLinkException) {
+            return "not a symbolic link";
+        }
+        if (e instanceof java.nio.file.FileSystemLoopException) {
+            return "symbolic link loop";
         }
         if (e.getMessage() != null && e.getMessage().endsWith("is not a regular file")) {
             return "not a regular file";

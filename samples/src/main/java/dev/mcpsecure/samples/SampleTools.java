@@ -1,5 +1,6 @@
 package dev.mcpsecure.samples;
 
+import dev.mcpsecure.core.SecureFiles;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
@@ -7,14 +8,7 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
-import java.nio.file.FileSystemLoopException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
-import java.nio.file.NotLinkException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,26 +61,11 @@ final class SampleTools {
      */
     static String describe(IOException failure, CallToolRequest request) {
         if (failure instanceof FileSystemException file) {
-            String path = shownPath(file, request);
-            String what;
-            if (file instanceof NoSuchFileException) {
-                what = "no such file or directory";
-            } else if (file instanceof NotDirectoryException) {
-                what = "not a directory";
-            } else if (file instanceof AccessDeniedException) {
-                what = "access denied";
-            } else if (file instanceof FileAlreadyExistsException) {
-                what = "already exists";
-            } else if (file instanceof DirectoryNotEmptyException) {
-                what = "directory not empty";
-            } else if (file instanceof NotLinkException) {
-                what = "not a symbolic link";
-            } else if (file instanceof FileSystemLoopException) {
-                what = "symbolic link loop";
-            } else {
+            String what = SecureFiles.problem(file);
+            if (what.equals("I/O error")) {
                 what = "cannot access" + (safe(file.getReason()) ? " (" + file.getReason() + ")" : "");
             }
-            return what + ": " + path;
+            return what + ": " + shownPath(file, request);
         }
         if (failure instanceof SocketTimeoutException) {
             return "timed out" + (safe(failure.getMessage()) ? ": " + failure.getMessage() : "");

@@ -51,7 +51,7 @@ class FilesystemToolErrorsTest {
                 SecureMcpServer.builder(PolicyLoader.load(policy)).auditSink(new RecordingAuditSink());
         FilesystemServer.register(builder);
         InMemoryTransport transport = InMemoryTransport.create();
-        server = builder.buildSync(transport.serverProvider());
+        server = builder.build(transport.serverProvider()).sync();
         client = McpClient.sync(transport.clientTransport())
                 .requestTimeout(Duration.ofSeconds(20))
                 .build();

@@ -6,6 +6,7 @@ import com.nimbusds.jose.JWSHeader;
 import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.Untrusted;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -31,7 +32,7 @@ import java.util.stream.Collectors;
  *
  * <p>A refusal carries a stable {@link Rule} and a reason phrase that reads after its subject
  * ("the token", "the identity token from role x", a file name); the values it quotes from the
- * header are clipped to printable ASCII. Immutable and thread-safe.
+ * header are made safe by {@link Untrusted#text}. Immutable and thread-safe.
  */
 public final class JwsHeaderRules {
 
@@ -186,16 +187,12 @@ public final class JwsHeaderRules {
     }
 
     /**
-     * A value taken from a token or signature, fit for messages, audit lines and headers: at most
-     * 100 characters, printable ASCII only (anything else becomes '?').
+     * A value taken from a token or signature, fit for messages and audit lines: the one
+     * sanitizer ({@link Untrusted#text}), at most 100 characters. Headers that must be ASCII pass
+     * it through their own header encoding as well.
      */
     public static String clip(String value) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < value.length() && out.length() < 100; i++) {
-            char c = value.charAt(i);
-            out.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return value.length() > 100 ? out + "..." : out.toString();
+        return Untrusted.text(value, 100);
     }
 
     private static Optional<Refusal> refuse(Rule rule, String reason) {
