@@ -94,14 +94,16 @@ public class ToolCallBenchmark {
         securedServer = SecureMcpServer.builder(policy)
                 .auditSink(drop)
                 .tool(echo())
-                .build(securedTransport.serverProvider()).sync();
+                .build(securedTransport.serverProvider())
+                .sync();
         secured = connect(securedTransport);
 
         InMemoryTransport loggedTransport = InMemoryTransport.create();
         loggedServer = SecureMcpServer.builder(policy)
                 .auditSink(new Slf4jAuditSink())
                 .tool(echo())
-                .build(loggedTransport.serverProvider()).sync();
+                .build(loggedTransport.serverProvider())
+                .sync();
         logged = connect(loggedTransport);
 
         // A clock that moves 1 ms per reading: the bucket (1,000,000/s) always refills, so this
