@@ -15,9 +15,14 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -189,6 +194,67 @@ class HttpAbuseTest {
                 .as("still gone")
                 .isEqualTo(404);
         assertStillServes();
+    }
+
+    @Test
+    void anExpiredSessionIsEndedAtTheSdkInProcessClosingItsOpenStream() throws Exception {
+        AtomicLong ownClock = new AtomicLong();
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .server("idle", "")
+                .tool(ToolPolicy.readOnly("echo"))
+                .transport(TransportPolicy.builder()
+                        .sessionIdleTimeout(Duration.ofSeconds(30))
+                        .readTimeout(Duration.ofSeconds(60)) // no connection idle timeout ends the stream first
+                        .build())
+                .build();
+        SecureHttpServer idle = SecureHttpServer.builder(
+                        SecureMcpServer.builder(policy)
+                                .auditSink(audit)
+                                .tool(HttpFixture.tool("echo", request -> "hi")),
+                        policy)
+                .sessionClock(ownClock::get)
+                .start();
+        try {
+            String session = McpHttp.session(idle.endpoint(), null);
+            HttpClient client =
+                    HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build();
+            CompletableFuture<Long> streamEnded = client.sendAsync(
+                            HttpRequest.newBuilder(idle.endpoint())
+                                    .header("Accept", "text/event-stream")
+                                    .header("Mcp-Session-Id", session)
+                                    .header("MCP-Protocol-Version", "2025-11-25")
+                                    .GET()
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofInputStream())
+                    .thenApply(response -> {
+                        try (InputStream body = response.body()) {
+                            body.transferTo(OutputStream.nullOutputStream());
+                        } catch (IOException e) {
+                            // a reset ends the stream as well
+                        }
+                        return System.nanoTime();
+                    });
+            Thread.sleep(500);
+            assertThat(streamEnded).as("the listening stream is open").isNotDone();
+
+            ownClock.addAndGet(Duration.ofSeconds(31).toNanos());
+            long expired = System.nanoTime();
+            assertThat(McpHttp.post(
+                                    idle.endpoint(),
+                                    null,
+                                    session,
+                                    Map.of("MCP-Protocol-Version", "2025-11-25"),
+                                    McpHttp.call(3, "echo"))
+                            .status())
+                    .isEqualTo(404);
+
+            long ended = streamEnded.get(10, TimeUnit.SECONDS);
+            assertThat(Duration.ofNanos(ended - expired))
+                    .as("the SDK session was ended at once, not by a timeout")
+                    .isLessThan(Duration.ofSeconds(10));
+        } finally {
+            idle.close();
+        }
     }
 
     @Test
