@@ -161,31 +161,20 @@ public record AuditEvent(
     /** A request the transport refused before it became a call; {@code caller} may be {@code null}. */
     public static AuditEvent transport(
             String server, String sessionId, VerifiedToken caller, String tool, Decision decision) {
-        return new AuditEvent(
+        return outside(
                 Kind.TRANSPORT,
                 outcomeOf(decision),
-                Instant.now(),
                 server,
-                null,
                 sessionId,
-                null,
-                null,
                 caller == null ? null : caller.subject(),
                 caller == null || caller.clientId().isEmpty() ? null : caller.clientId(),
                 tool,
-                null,
-                decision.reason(),
-                null,
-                0,
-                0,
-                null,
-                decision.detail(),
-                null);
+                decision);
     }
 
     /** A malformed message or a request for a method the server does not serve. */
     public static AuditEvent message(String server, String sessionId, Decision decision) {
-        return outside(Kind.MESSAGE, outcomeOf(decision), server, sessionId, null, decision);
+        return outside(Kind.MESSAGE, outcomeOf(decision), server, sessionId, null, null, null, decision);
     }
 
     /**
@@ -194,7 +183,7 @@ public record AuditEvent(
      */
     public static AuditEvent start(String server, Decision decision, boolean enforced) {
         Outcome outcome = decision.allowed() ? Outcome.ALLOW : enforced ? Outcome.DENY : Outcome.FINDING;
-        return outside(Kind.START, outcome, server, null, null, decision);
+        return outside(Kind.START, outcome, server, null, null, null, null, decision);
     }
 
     /**
@@ -203,11 +192,19 @@ public record AuditEvent(
      */
     public static AuditEvent surface(String server, String tool, Decision decision, boolean finding) {
         Outcome outcome = decision.allowed() ? Outcome.ALLOW : finding ? Outcome.FINDING : Outcome.DENY;
-        return outside(Kind.SURFACE, outcome, server, null, tool, decision);
+        return outside(Kind.SURFACE, outcome, server, null, null, null, tool, decision);
     }
 
+    /** A record that belongs to no call. */
     private static AuditEvent outside(
-            Kind kind, Outcome outcome, String server, String sessionId, String tool, Decision decision) {
+            Kind kind,
+            Outcome outcome,
+            String server,
+            String sessionId,
+            String subject,
+            String clientId,
+            String tool,
+            Decision decision) {
         return new AuditEvent(
                 kind,
                 outcome,
@@ -217,8 +214,8 @@ public record AuditEvent(
                 sessionId,
                 null,
                 null,
-                null,
-                null,
+                subject,
+                clientId,
                 tool,
                 null,
                 decision.reason(),

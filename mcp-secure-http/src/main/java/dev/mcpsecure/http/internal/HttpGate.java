@@ -322,10 +322,19 @@ public final class HttpGate implements Filter {
                 continue;
             }
             JsonNode params = message.path("params");
-            Map<String, Object> arguments =
-                    params.path("arguments").isObject() ? JSON.convertValue(params.path("arguments"), ARGUMENTS) : null;
+            String name = params.path("name").asString("");
             Optional<Pipeline.Refusal> refusal = settings.pipeline()
-                    .screen(Inbound.screened(params.path("name").asString(""), arguments, session, caller, null));
+                    .screen(
+                            name,
+                            caller,
+                            () -> Inbound.screened(
+                                    name,
+                                    params.path("arguments").isObject()
+                                            ? JSON.convertValue(params.path("arguments"), ARGUMENTS)
+                                            : null,
+                                    session,
+                                    caller,
+                                    null));
             if (refusal.isEmpty()) {
                 continue;
             }

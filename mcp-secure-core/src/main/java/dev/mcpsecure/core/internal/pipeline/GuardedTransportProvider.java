@@ -64,14 +64,18 @@ public final class GuardedTransportProvider extends SurfaceNotifyingProvider<Mcp
                 if (McpSchema.METHOD_INITIALIZE.equals(request.method())) {
                     rememberInit(request);
                 } else if (McpSchema.METHOD_TOOLS_CALL.equals(request.method())) {
-                    CallToolRequest call = callOf(request);
-                    McpSchema.InitializeRequest hello = init.get();
-                    Optional<Pipeline.Refusal> refusal = pipeline.screen(Inbound.screened(
-                            call == null ? null : call.name(),
-                            call == null ? null : call.arguments(),
-                            sdk.getId(),
-                            null,
-                            hello == null ? null : hello.clientInfo()));
+                    Map<?, ?> params = request.params() instanceof Map<?, ?> map ? map : Map.of();
+                    String name = params.get("name") instanceof String given ? given : "";
+                    Optional<Pipeline.Refusal> refusal = pipeline.screen(name, null, () -> {
+                        CallToolRequest call = callOf(request);
+                        McpSchema.InitializeRequest hello = init.get();
+                        return Inbound.screened(
+                                name,
+                                call == null ? null : call.arguments(),
+                                sdk.getId(),
+                                null,
+                                hello == null ? null : hello.clientInfo());
+                    });
                     if (refusal.isPresent()) {
                         return transport.sendMessage(JSONRPCResponse.result(
                                 request.id(), refusal.get().result()));

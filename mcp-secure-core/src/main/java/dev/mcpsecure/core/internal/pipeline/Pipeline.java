@@ -10,6 +10,7 @@ import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.api.Untrusted;
+import dev.mcpsecure.api.VerifiedToken;
 import dev.mcpsecure.api.internal.CurrentCall;
 import dev.mcpsecure.core.AuditCounters;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
@@ -23,6 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +36,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 
 /**
@@ -124,7 +127,7 @@ public final class Pipeline {
         return Mono.defer(() -> {
             Call call = open(inbound);
             SecuredTool tool = tools.get(inbound.tool());
-            Decision decision = admit(call, tool);
+            Decision decision = admit(inbound.tool(), inbound.caller(), tool);
             if (decision.allowed()) {
                 decision = checkArguments(call, tool);
             }
@@ -155,13 +158,13 @@ public final class Pipeline {
      * empty when the call may go on to the SDK (where {@link #call} runs every step); else the
      * refusal, already audited as the call's one record, for the transport to map to its status.
      */
-    public Optional<Refusal> screen(Inbound inbound) {
-        Call call = open(inbound);
-        Decision decision = admit(call, tools.get(inbound.tool()));
+    public Optional<Refusal> screen(String tool, VerifiedToken caller, Supplier<Inbound> details) {
+        String name = Objects.requireNonNullElse(tool, "");
+        Decision decision = admit(name, caller, tools.get(name));
         if (decision.allowed()) {
-            return Optional.empty();
+            return Optional.empty(); // nothing opened, digested or recorded: the SDK's call does that
         }
-        return Optional.of(new Refusal(decision, finish(call, Outcome.denied(decision))));
+        return Optional.of(new Refusal(decision, finish(open(details.get()), Outcome.denied(decision))));
     }
 
     /**
@@ -192,7 +195,7 @@ public final class Pipeline {
     private Call open(Inbound inbound) {
         CanonicalJson arguments = CanonicalJson.of(inbound.arguments());
         McpSchema.Implementation client = inbound.client();
-        var caller = inbound.caller();
+        VerifiedToken caller = inbound.caller();
         CallContext context = new CallContext(
                 callPrefix + calls.incrementAndGet(),
                 serverName,
@@ -207,23 +210,21 @@ public final class Pipeline {
         return new Call(inbound, context, arguments, System.nanoTime());
     }
 
-    private Decision admit(Call call, SecuredTool tool) {
+    private Decision admit(String name, VerifiedToken caller, SecuredTool tool) {
         ToolSurface current = surface;
-        Decision routed = current == null ? null : current.refusal(call.inbound.tool());
+        Decision routed = current == null ? null : current.refusal(name);
         if (routed != null) {
             return routed;
         }
         if (tool == null) {
             return Decision.deny(
-                    ReasonCode.TOOL_NOT_ALLOWED, "tool '" + call.context.tool() + "' does not exist on this server");
+                    ReasonCode.TOOL_NOT_ALLOWED, "tool '" + shownName(name) + "' does not exist on this server");
         }
         Decision exposure = guard.checkExposure(tool.name(), tool.declaredRisks());
         if (!exposure.allowed()) {
             return exposure;
         }
-        return call.inbound.caller() == null
-                ? exposure
-                : guard.checkScopes(tool.name(), call.inbound.caller().scopes());
+        return caller == null ? exposure : guard.checkScopes(tool.name(), caller.scopes());
     }
 
     private Decision checkArguments(Call call, SecuredTool tool) {
