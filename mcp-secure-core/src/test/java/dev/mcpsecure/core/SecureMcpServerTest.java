@@ -8,7 +8,10 @@ import dev.mcpsecure.api.AccessToken;
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditSink;
 import dev.mcpsecure.api.CallContext;
+import dev.mcpsecure.api.FilesystemPolicy;
+import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.Limits;
+import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.Secret;
@@ -26,6 +29,8 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.spec.McpSchema.ElicitResult;
 import io.modelcontextprotocol.spec.McpSchema.TextContent;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,6 +43,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
 
 class SecureMcpServerTest {
@@ -213,6 +219,84 @@ class SecureMcpServerTest {
             assertThat(record.sessionId()).isEqualTo(context.sessionId());
             assertThat(record.argumentsSha256()).isEqualTo(context.argumentsSha256());
         });
+    }
+
+    @Test
+    void fileEffectsAreRecordedWithTheirCallEvenWhenTheToolSwallowsTheDenial(@TempDir Path root) throws Exception {
+        Files.writeString(root.resolve("notes.txt"), "hello");
+        SecureFiles files = SecureFiles.of(
+                FilesystemPolicy.builder().root(FilesystemRoot.readOnly(root)).build());
+        CountingTool reader = new CountingTool("reader", request -> {
+            String read;
+            try {
+                read = files.readText(root.resolve("notes.txt").toString());
+                files.readText("/etc/passwd"); // refused; the tool swallows it
+            } catch (PolicyViolationException swallowed) {
+                return text("swallowed " + swallowed.decision().reason());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return text(read);
+        });
+        McpSyncClient client = connect(SecureMcpServer.builder(SecurityPolicy.builder()
+                        .tool(ToolPolicy.readOnly("reader"))
+                        .build())
+                .auditSink(audit)
+                .tool(reader.spec));
+
+        assertThat(textOf(call(client, "reader", Map.of()))).isEqualTo("swallowed PATH_OUTSIDE_ROOTS");
+
+        assertThat(audit.events())
+                .extracting(AuditEvent::kind, AuditEvent::action, AuditEvent::reason)
+                .containsExactly(
+                        tuple(AuditEvent.Kind.EFFECT, "file.read", ReasonCode.ALLOWED),
+                        tuple(AuditEvent.Kind.EFFECT, "file.read", ReasonCode.PATH_OUTSIDE_ROOTS),
+                        tuple(AuditEvent.Kind.CALL, null, ReasonCode.ALLOWED));
+        AuditEvent callRecord = audit.events().get(2);
+        assertThat(audit.events()).allSatisfy(event -> {
+            assertThat(event.callId()).isEqualTo(callRecord.callId());
+            assertThat(event.sessionId()).isEqualTo(callRecord.sessionId());
+            assertThat(event.tool()).isEqualTo("reader");
+        });
+        assertThat(audit.events().get(1).detail()).startsWith("read /etc/passwd: ");
+        // outside any call the same guard records nothing and still refuses
+        assertThatThrownBy(() -> files.readText("/etc/passwd")).isInstanceOf(PolicyViolationException.class);
+        assertThat(audit.events()).hasSize(3);
+    }
+
+    @Test
+    void anAllowedEffectThatCannotBeRecordedIsRefusedFailClosed(@TempDir Path root) throws Exception {
+        Files.writeString(root.resolve("notes.txt"), "secret notes");
+        SecureFiles files = SecureFiles.of(
+                FilesystemPolicy.builder().root(FilesystemRoot.readOnly(root)).build());
+        AtomicInteger effectsOffered = new AtomicInteger();
+        AuditSink effectsFail = event -> {
+            if (event.kind() == AuditEvent.Kind.EFFECT) {
+                effectsOffered.incrementAndGet();
+                throw new IllegalStateException("disk full");
+            }
+            audit.record(event);
+        };
+        CountingTool reader = new CountingTool("reader", request -> {
+            try {
+                return text(files.readText(root.resolve("notes.txt").toString()));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        McpSyncClient client = connect(SecureMcpServer.builder(SecurityPolicy.builder()
+                        .tool(ToolPolicy.readOnly("reader"))
+                        .build())
+                .auditSink(effectsFail)
+                .tool(reader.spec));
+
+        CallToolResult result = call(client, "reader", Map.of());
+
+        assertDenied(result, ReasonCode.AUDIT_UNAVAILABLE);
+        assertThat(textOf(result)).doesNotContain("secret notes");
+        assertThat(effectsOffered).hasValue(1);
+        assertThat(audit.events()).singleElement().satisfies(event -> assertThat(event.reason())
+                .isEqualTo(ReasonCode.AUDIT_UNAVAILABLE));
     }
 
     @Test
