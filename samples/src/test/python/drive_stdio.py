@@ -2,7 +2,7 @@
 
 Usage: python drive_stdio.py PLAN_JSON
 PLAN_JSON: {"command": str, "args": [str], "elicitation": "none"|"accept"|"decline",
-            "calls": [{"tool": str, "arguments": {...}}]}
+            "calls": [{"tool": str, "arguments": {...}}], "env": {str: str} (optional, added to the server's)}
 The server's stderr passes through to this script's stderr.
 """
 

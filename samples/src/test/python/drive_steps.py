@@ -3,7 +3,7 @@ what happened as JSON: each tools/list (names and published pins) and each call,
 many tools/list_changed notifications arrived.
 
 Usage: python drive_steps.py PLAN_JSON
-PLAN_JSON: {"command": str, "args": [str],
+PLAN_JSON: {"command": str, "args": [str], "env": {str: str} (optional, added to the server's),
             "steps": [{"list": true} | {"tool": str, "arguments": {...}}]}
 The server's stderr passes through to this script's stderr.
 """
@@ -30,7 +30,7 @@ async def main() -> None:
             changed += 1
 
     steps = []
-    params = StdioServerParameters(command=plan["command"], args=plan["args"])
+    params = StdioServerParameters(command=plan["command"], args=plan["args"], env=plan.get("env"))
     async with stdio_client(params, errlog=sys.stderr) as (read, write):
         async with ClientSession(read, write, message_handler=on_message) as session:
             await session.initialize()

@@ -1,5 +1,6 @@
 package dev.mcpsecure.samples;
 
+import dev.mcpsecure.core.ServerStart;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.ServerParameters;
@@ -16,16 +17,18 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The one-command demo: starts the sample servers as real processes over stdio, connects the MCP
  * Java SDK's client to each, makes allowed calls and attacks, and prints a table (call, expected,
- * decision, reason code) followed by the servers' audit lines. Exits 0 only if every row came out
- * as expected, 1 otherwise.
+ * decision, reason code) followed by the audit records each server wrote to an audit file of its
+ * own ({@code MCP_SECURE_AUDIT_FILE}, one per session in the demo's temporary folder, where
+ * nothing else writes). Exits 0 only if every row came out as expected, 1 otherwise.
  *
  * <p>Tokens come from the embedded {@code LocalTokenIssuer}, or from Vault/OpenBao when
  * {@code VAULT_ADDR} (or {@code BAO_ADDR}) and {@code MCP_SECURE_VAULT_ROLE_ID_FILE} /
@@ -38,8 +41,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class Demo {
 
-    private static final String AUDIT_MARK = " dev.mcpsecure.audit - ";
-
     /** One scripted call and what it must come to. */
     record Row(String server, String call, String expected, String decision, String reason, boolean held) {}
 
@@ -47,7 +48,8 @@ public final class Demo {
     private final Path policies;
     private final Path jar;
     private final List<Row> rows = new ArrayList<>();
-    private final List<String> auditLines = new CopyOnWriteArrayList<>();
+    /** Each session's audit file and the lines the server wrote there, in session order. */
+    private final Map<Path, List<String>> audit = new LinkedHashMap<>();
 
     private Demo(Path work, Path policies, Path jar) {
         this.work = work;
@@ -213,8 +215,11 @@ public final class Demo {
 
         printTable(out);
         out.println();
-        out.println("audit lines (one per decision, from the servers' stderr):");
-        auditLines.forEach(line -> out.println("  " + line));
+        out.println("audit records (JSON lines each server wrote to its own audit file, where nothing else writes):");
+        audit.forEach((file, lines) -> {
+            out.println("  " + file);
+            lines.forEach(line -> out.println("    " + line));
+        });
         long failed = rows.stream().filter(row -> !row.held()).count();
         out.println();
         out.println(
@@ -234,18 +239,16 @@ public final class Demo {
         Path policy = work.resolve(name + ".yaml");
         Files.writeString(policy, policyText);
         Files.copy(policies.resolve(name + ".lock"), work.resolve(name + ".lock"), StandardCopyOption.REPLACE_EXISTING);
+        Path auditFile = work.resolve("audit").resolve(name + ".jsonl");
+        Map<String, String> serverEnv = new HashMap<>(env);
+        serverEnv.put(ServerStart.AUDIT_FILE_ENV, auditFile.toString());
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ServerParameters parameters = ServerParameters.builder(java)
                 .args("-cp", jar.toString(), "dev.mcpsecure.samples." + mainClass, "--policy", policy.toString())
-                .env(env)
+                .env(serverEnv)
                 .build();
         StdioClientTransport transport = new StdioClientTransport(parameters, McpJsonDefaults.getMapper());
-        transport.setStdErrorHandler(line -> {
-            int at = line.indexOf(AUDIT_MARK);
-            if (at >= 0) {
-                auditLines.add(line.substring(at + AUDIT_MARK.length()));
-            }
-        });
+        transport.setStdErrorHandler(line -> {}); // the servers' logs; their audit records are in auditFile
         McpSyncClient client = McpClient.sync(transport)
                 .clientInfo(
                         McpSchema.Implementation.builder("mcp-secure-demo", "1").build())
@@ -257,6 +260,8 @@ public final class Demo {
         } finally {
             client.closeGracefully();
         }
+        audit.put(
+                auditFile, Files.exists(auditFile) ? Files.readAllLines(auditFile, StandardCharsets.UTF_8) : List.of());
     }
 
     private void expect(

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +58,25 @@ class DemoIT {
         assertThat(output).doesNotContain(role.secretId());
     }
 
+    /** What each server's calls must come to, in the order the demo makes them; and the effects it must show. */
+    private static final Map<String, List<String>> CALLS = Map.of(
+            "filesystem", List.of("ALLOWED", "PATH_OUTSIDE_ROOTS", "PATH_SYMLINK_ESCAPE"),
+            "git", List.of("ALLOWED", "ARGUMENT_NOT_ALLOWED"),
+            "http-api",
+                    List.of(
+                            "ALLOWED",
+                            "EGRESS_HOST_NOT_ALLOWED",
+                            "EGRESS_REDIRECT_BLOCKED",
+                            "EGRESS_ADDRESS_BLOCKED",
+                            "TOKEN_AUDIENCE_MISMATCH"),
+            "demo", List.of("ALLOWED", "CONFIRMATION_UNAVAILABLE", "TOOL_NOT_ALLOWED"));
+
+    private static final Map<String, String[]> EFFECTS = Map.of(
+            "filesystem", new String[] {"file.read"},
+            "git", new String[] {"process"},
+            "http-api", new String[] {"egress", "token"},
+            "demo", new String[] {"secret"});
+
     private static void assertTable(String output) {
         assertThat(output).contains("all 13 expectations held");
         assertThat(output.lines().filter(line -> line.startsWith("ok ")).count())
@@ -64,11 +84,51 @@ class DemoIT {
         assertThat(output.lines()).noneMatch(line -> line.startsWith("FAIL"));
         assertThat(output)
                 .contains("PATH_SYMLINK_ESCAPE", "ARGUMENT_NOT_ALLOWED", "EGRESS_ADDRESS_BLOCKED")
-                .contains("TOKEN_AUDIENCE_MISMATCH", "CONFIRMATION_UNAVAILABLE", "secret [REDACTED]")
-                .contains("audit lines");
+                .contains("TOKEN_AUDIENCE_MISMATCH", "CONFIRMATION_UNAVAILABLE", "secret [REDACTED]");
+        assertAudit(output);
         // the four samples start as processes against their own policies (the API's port moved):
         // their tool text trips no poisoning lint
         assertThat(output).doesNotContain("TOOL_DEFINITION_SUSPICIOUS");
+    }
+
+    /**
+     * The audit records the demo prints, file by file: each file's lines are strict audit records
+     * ({@link AuditRecords#parse}), one call record per call of the table with its reason, and
+     * every file, process and egress effect tied to its call.
+     */
+    private static void assertAudit(String output) {
+        List<String> lines = output.lines().toList();
+        int header = lines.indexOf(
+                "audit records (JSON lines each server wrote to its own audit file, where nothing else writes):");
+        assertThat(header).as("the audit records' header:\n%s", output).isNotNegative();
+        Map<String, StringBuilder> files = new LinkedHashMap<>();
+        StringBuilder current = null;
+        for (String line : lines.subList(header + 1, lines.size())) {
+            if (line.startsWith("    ")) {
+                assertThat(current).as("a record before its file: %s", line).isNotNull();
+                current.append(line.substring(4)).append('\n');
+            } else if (line.startsWith("  ")) {
+                current = new StringBuilder();
+                files.put(line.substring(2), current);
+            } else {
+                break;
+            }
+        }
+        assertThat(files.keySet())
+                .as("one audit file per server, in session order")
+                .hasSize(4)
+                .allMatch(file -> Path.of(file).isAbsolute())
+                .extracting(file -> Path.of(file).getFileName().toString())
+                .containsExactly("filesystem.jsonl", "git.jsonl", "http-api.jsonl", "demo.jsonl");
+        files.forEach((file, text) -> {
+            String server = Path.of(file).getFileName().toString().replace(".jsonl", "");
+            List<Map<String, Object>> records = AuditRecords.parse(text.toString(), file);
+            assertThat(AuditRecords.calls(records))
+                    .as("%s: one call record per call of the table", server)
+                    .extracting(line -> line.get("reason"))
+                    .containsExactlyElementsOf(CALLS.get(server));
+            AuditRecords.assertEffectsCarryTheirCall(records, EFFECTS.get(server));
+        });
     }
 
     private String runDemo(Map<String, String> env) throws IOException, InterruptedException {

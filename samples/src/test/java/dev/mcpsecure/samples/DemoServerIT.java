@@ -38,7 +38,6 @@ class DemoServerIT {
     private static final Path DRIVER =
             Path.of("src", "test", "python", "drive_stdio.py").toAbsolutePath();
     private static final McpJsonMapper JSON = McpJsonDefaults.getMapper();
-    private static final String AUDIT_MARK = " dev.mcpsecure.audit - ";
 
     /** Each call the clients make, in order, with what must come back: a text, or a reason code. */
     private static final Map<String, String> EXPECTED = new LinkedHashMap<>();
@@ -102,11 +101,11 @@ class DemoServerIT {
             String text = String.join("\n", (List<String>) call.get("text"));
             assertOutcome(tool, Boolean.TRUE.equals(call.get("isError")), text, (Map<?, ?>) call.get("meta"));
         }
-        assertAudited(run.stderr(), List.copyOf(EXPECTED.keySet()), "mcp");
+        assertAudited(run.audit(), List.copyOf(EXPECTED.keySet()), "mcp");
         assertThat(run.stderr())
                 .as("the sample prints its preflight table at start")
                 .contains("mcp-secure preflight for mcp-secure-demo: ");
-        assertThat(run.stdout() + run.stderr()).doesNotContain(secret);
+        assertThat(run.stdout() + run.stderr() + run.audit()).doesNotContain(secret);
     }
 
     @Test
@@ -114,17 +113,21 @@ class DemoServerIT {
         PythonDriver.Run run = drivePython("none", List.of("delete_note"));
 
         assertThat(run.calls().toString()).contains("CONFIRMATION_UNAVAILABLE");
-        List<Map<String, Object>> audit = PythonDriver.auditLines(run.stderr());
-        assertThat(audit).singleElement().satisfies(line -> assertThat(line.get("reason"))
+        assertThat(run.callRecords()).singleElement().satisfies(line -> assertThat(line.get("reason"))
                 .isEqualTo("CONFIRMATION_UNAVAILABLE"));
+        assertThat(AuditRecords.ofKind(run.audit(), "effect"))
+                .as("a call refused before it ran has no effects")
+                .isEmpty();
     }
 
     @Test
-    void javaSdkClientOverStdioSeesTheSame() {
+    void javaSdkClientOverStdioSeesTheSame() throws IOException {
         List<String> command = serverCommand();
+        Path auditFile = AuditRecords.freshFile();
         StdioClientTransport transport = new StdioClientTransport(
                 ServerParameters.builder(command.get(0))
                         .args(command.subList(1, command.size()))
+                        .env(Map.of(AuditRecords.ENV, auditFile.toString()))
                         .build(),
                 JSON);
         List<String> stderr = new CopyOnWriteArrayList<>();
@@ -156,8 +159,11 @@ class DemoServerIT {
         } finally {
             client.closeGracefully();
         }
-        assertAudited(String.join("\n", stderr), List.copyOf(EXPECTED.keySet()), "java-it");
-        assertThat(String.join("\n", outputs) + String.join("\n", stderr)).doesNotContain(secret);
+        List<Map<String, Object>> audit = AuditRecords.readAndDelete(auditFile);
+        assertAudited(audit, List.copyOf(EXPECTED.keySet()), "java-it");
+        assertThat(String.join("\n", stderr)).doesNotContain(" dev.mcpsecure.audit ");
+        assertThat(String.join("\n", outputs) + String.join("\n", stderr) + audit)
+                .doesNotContain(secret);
     }
 
     private static void assertOutcome(String tool, boolean isError, String text, Map<?, ?> rawMeta) {
@@ -178,9 +184,12 @@ class DemoServerIT {
                 .doesNotContain("\tat ");
     }
 
-    /** Exactly one parseable audit line per call, in order, with every field. */
-    private static void assertAudited(String stderr, List<String> tools, String client) {
-        List<Map<String, Object>> lines = PythonDriver.auditLines(stderr);
+    /**
+     * Exactly one call record per call, in order, with every field; the one effect (show_secret's
+     * secret) tied to its call.
+     */
+    private static void assertAudited(List<Map<String, Object>> audit, List<String> tools, String client) {
+        List<Map<String, Object>> lines = AuditRecords.calls(audit);
         assertThat(lines).extracting(line -> line.get("tool")).containsExactlyElementsOf(tools);
         for (Map<String, Object> line : lines) {
             String tool = (String) line.get("tool");
@@ -188,12 +197,16 @@ class DemoServerIT {
             assertThat(line)
                     .containsKeys(
                             "time",
+                            "kind",
                             "server",
+                            "callId",
                             "session",
                             "client",
                             "clientVersion",
                             "subject",
+                            "clientId",
                             "tool",
+                            "action",
                             "decision",
                             "reason",
                             "argumentsSha256",
@@ -202,6 +215,9 @@ class DemoServerIT {
                             "incident",
                             "detail");
             assertThat(line.get("server")).isEqualTo("mcp-secure-demo");
+            assertThat(line.get("callId")).as(tool).isNotNull();
+            assertThat(line.get("session")).as(tool).isNotNull();
+            assertThat(line.get("action")).as(tool).isNull();
             assertThat(line.get("client")).isEqualTo(client);
             assertThat(line.get("reason")).as(tool).isEqualTo(expected.startsWith("text:") ? "ALLOWED" : expected);
             assertThat(line.get("decision")).isEqualTo(expected.startsWith("text:") ? "allow" : "deny");
@@ -210,7 +226,20 @@ class DemoServerIT {
         assertThat(lines)
                 .filteredOn(line -> "show_secret".equals(line.get("tool")))
                 .singleElement()
-                .satisfies(line ->
-                        assertThat(((Number) line.get("redactions")).intValue()).isEqualTo(1));
+                .satisfies(line -> {
+                    assertThat(((Number) line.get("redactions")).intValue()).isEqualTo(1);
+                    assertThat(AuditRecords.effectsOf(audit, line.get("callId")))
+                            .as("show_secret's secret, an effect of its call")
+                            .singleElement()
+                            .satisfies(effect -> {
+                                assertThat(effect.get("action")).isEqualTo("secret");
+                                assertThat(effect.get("reason")).isEqualTo("ALLOWED");
+                            });
+                });
+        assertThat(AuditRecords.ofKind(audit, "effect"))
+                .as("the demo's tools use nothing but show_secret's secret")
+                .extracting(effect -> effect.get("tool") + " " + effect.get("action"))
+                .containsExactly("show_secret secret");
+        AuditRecords.assertEffectsCarryTheirCall(audit, "secret");
     }
 }

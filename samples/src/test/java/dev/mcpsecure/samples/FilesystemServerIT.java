@@ -75,17 +75,43 @@ class FilesystemServerIT {
         assertThat(run.stdout()).doesNotContain("OUTSIDE-SECRET", "do-not-read", outside.toString());
         assertThat(Files.readString(project.resolve("README.md"))).isEqualTo("# hello from the project");
         assertThat(Files.readString(scratch.resolve("note.txt"))).isEqualTo("kept");
-        assertThat(PythonDriver.auditLines(run.stderr()))
-                .extracting(line -> line.get("reason"))
+        assertThat(run.callRecords())
+                .as("one call record per call, in order")
+                .extracting(line -> line.get("tool") + " " + line.get("reason"))
                 .containsExactly(
-                        "ALLOWED",
-                        "PATH_OUTSIDE_ROOTS",
-                        "PATH_SYMLINK_ESCAPE",
-                        "PATH_SENSITIVE",
-                        "PATH_READ_ONLY",
-                        "ALLOWED",
-                        "ALLOWED",
-                        "ALLOWED");
+                        "read_file ALLOWED",
+                        "read_file PATH_OUTSIDE_ROOTS",
+                        "read_file PATH_SYMLINK_ESCAPE",
+                        "read_file PATH_SENSITIVE",
+                        "write_file PATH_READ_ONLY",
+                        "write_file ALLOWED",
+                        "list_directory ALLOWED",
+                        "search_files ALLOWED");
+        // each call's file decision is an effect of that call: a refused call's effect gives its reason
+        assertFirstEffects(
+                run,
+                "read_file",
+                "file.read",
+                "ALLOWED",
+                "PATH_OUTSIDE_ROOTS",
+                "PATH_SYMLINK_ESCAPE",
+                "PATH_SENSITIVE");
+        assertFirstEffects(run, "write_file", "file.write", "PATH_READ_ONLY", "ALLOWED");
+        assertFirstEffects(run, "list_directory", "file.list", "ALLOWED");
+        AuditRecords.assertEffectsCarryTheirCall(run.audit(), "file.read", "file.list", "file.write");
+    }
+
+    /** The first effect of action {@code action} of each call of {@code tool} has {@code reasons}, in order. */
+    private static void assertFirstEffects(PythonDriver.Run run, String tool, String action, String... reasons) {
+        List<Object> first = run.callRecords().stream()
+                .filter(call -> tool.equals(call.get("tool")))
+                .map(call -> AuditRecords.effectsOf(run.audit(), call.get("callId")).stream()
+                        .filter(effect -> action.equals(effect.get("action")))
+                        .findFirst()
+                        .map(effect -> effect.get("reason"))
+                        .orElse("no " + action + " effect"))
+                .toList();
+        assertThat(first).as("%s effects of the %s calls", action, tool).containsExactly((Object[]) reasons);
     }
 
     @Test
@@ -118,5 +144,12 @@ class FilesystemServerIT {
                         "no such file or directory: " + scratch + "/missing/note.txt");
         // stdout is the client's JSON report, where a stack frame's tab is written as backslash-t
         assertThat(run.stdout()).doesNotContain("Exception", "java.", "\\tat ", project.toString());
+        assertThat(run.callRecords())
+                .extracting(line -> line.get("tool"))
+                .containsExactly("read_file", "read_file", "list_directory", "search_files", "write_file");
+        AuditRecords.assertEffectsCarryTheirCall(run.audit(), "file.read");
+        assertThat(run.audit().toString())
+                .as("the audit records name no Java exception either")
+                .doesNotContain("Exception", "java.", "\tat ");
     }
 }

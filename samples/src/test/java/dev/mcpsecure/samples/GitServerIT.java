@@ -51,16 +51,28 @@ class GitServerIT {
             PythonDriver.assertDenied(denied, "ARGUMENT_NOT_ALLOWED");
         }
         assertThat(marker).as("no injected command ran").doesNotExist();
-        assertThat(PythonDriver.auditLines(run.stderr()))
-                .extracting(line -> line.get("reason"))
+        assertThat(run.callRecords())
+                .as("one call record per call, in order")
+                .extracting(line -> line.get("tool") + " " + line.get("reason"))
                 .containsExactly(
-                        "ALLOWED",
-                        "ALLOWED",
-                        "ALLOWED",
-                        "ARGUMENT_NOT_ALLOWED",
-                        "ARGUMENT_NOT_ALLOWED",
-                        "ARGUMENT_NOT_ALLOWED",
-                        "ARGUMENT_NOT_ALLOWED");
+                        "git_log ALLOWED",
+                        "git_status ALLOWED",
+                        "git_show ALLOWED",
+                        "git_log ARGUMENT_NOT_ALLOWED",
+                        "git_log ARGUMENT_NOT_ALLOWED",
+                        "git_show ARGUMENT_NOT_ALLOWED",
+                        "git_diff ARGUMENT_NOT_ALLOWED");
+        // each call's command is one process effect of that call, refused or run
+        for (Map<String, Object> call : run.callRecords()) {
+            assertThat(AuditRecords.effectsOf(run.audit(), call.get("callId")))
+                    .as("the process effect of %s", call)
+                    .singleElement()
+                    .satisfies(effect -> {
+                        assertThat(effect.get("action")).isEqualTo("process");
+                        assertThat(effect.get("reason")).isEqualTo(call.get("reason"));
+                    });
+        }
+        AuditRecords.assertEffectsCarryTheirCall(run.audit(), "process");
     }
 
     private static void git(Path dir, String... args) throws Exception {

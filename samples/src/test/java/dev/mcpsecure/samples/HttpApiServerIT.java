@@ -80,12 +80,18 @@ class HttpApiServerIT {
                     "EGRESS_HOST_NOT_ALLOWED",
                     "EGRESS_SCHEME_NOT_ALLOWED",
                     "EGRESS_REDIRECT_BLOCKED");
-            assertThat(PythonDriver.auditLines(run.stderr()))
+            assertThat(run.callRecords())
+                    .as("one call record per call, in order")
                     .extracting(line -> line.get("reason"))
                     .containsExactlyElementsOf(expected);
-            assertThat(PythonDriver.egressAuditLines(run.stderr()))
+            assertThat(run.effectRecords("egress"))
+                    .as("one egress effect per call, in order")
                     .extracting(line -> line.get("reason"))
                     .containsExactlyElementsOf(expected);
+            assertThat(AuditRecords.values(run.effectRecords("egress"), "callId"))
+                    .as("each egress effect belongs to the call it decided")
+                    .containsExactlyElementsOf(AuditRecords.values(run.callRecords(), "callId"));
+            AuditRecords.assertEffectsCarryTheirCall(run.audit(), "egress", "token");
             assertThat(proxied)
                     .as("connections through the proxy the environment names")
                     .hasValue(0);

@@ -65,15 +65,17 @@ class HttpTransportIT {
                             + "\ntransport:\n  auth:\n    resource: " + resource + "\n    issuer: " + issuer
                             + "\n    jwksUrl: " + bao.address() + "/v1/identity/oidc/.well-known/keys\n");
             Path log = tmp.resolve("server.log");
-            Process server = new ProcessBuilder(PythonDriver.command(
+            Path auditFile = tmp.resolve("audit").resolve("http-api.jsonl");
+            ProcessBuilder builder = new ProcessBuilder(PythonDriver.command(
                             "dev.mcpsecure.samples.HttpApiServer",
                             "--policy",
                             policy.toString(),
                             "--port",
                             String.valueOf(port)))
                     .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start();
+                    .redirectOutput(log.toFile());
+            builder.environment().put(AuditRecords.ENV, auditFile.toString());
+            Process server = builder.start();
             try {
                 awaitServing(server, log);
 
@@ -124,25 +126,40 @@ class HttpTransportIT {
                         .isTrue();
             }
             String output = Files.readString(log);
-            List<Map<String, Object>> audit = PythonDriver.allAuditLines(output);
+            List<Map<String, Object>> audit = AuditRecords.read(auditFile);
             String subject = (String) LoadRig.claims(good).get("sub");
-            assertThat(audit)
-                    .filteredOn(line -> "fetch_json".equals(line.get("tool")) && line.get("session") != null)
-                    .as("one audit line for each client's call")
+            assertThat(AuditRecords.calls(audit))
+                    .as("one call record for each client's call")
+                    .hasSize(2)
+                    .allSatisfy(line -> {
+                        assertThat(line.get("tool")).isEqualTo("fetch_json");
+                        assertThat(line.get("reason")).isEqualTo("ALLOWED");
+                        assertThat(line.get("subject")).isEqualTo(subject);
+                        assertThat(line.get("session")).isNotNull();
+                    });
+            assertThat(AuditRecords.effects(audit, "egress"))
+                    .as("each call's one request to the API, an effect of that call with its subject")
                     .hasSize(2)
                     .allSatisfy(line -> {
                         assertThat(line.get("reason")).isEqualTo("ALLOWED");
                         assertThat(line.get("subject")).isEqualTo(subject);
                     });
+            AuditRecords.assertEffectsCarryTheirCall(audit, "egress", "token");
             assertThat(audit)
                     .filteredOn(line -> "TOKEN_INVALID".equals(line.get("reason")))
                     .isNotEmpty()
-                    .allSatisfy(
-                            line -> assertThat(line.get("detail").toString()).contains("does not include this server"));
+                    .allSatisfy(line -> {
+                        assertThat(line.get("kind")).isEqualTo("transport");
+                        assertThat(line.get("detail").toString()).contains("does not include this server");
+                    });
             assertThat(audit)
                     .filteredOn(line -> "TOKEN_MISSING".equals(line.get("reason")))
-                    .hasSize(1);
-            assertThat(output).doesNotContain(good).doesNotContain(foreign);
+                    .singleElement()
+                    .satisfies(line -> assertThat(line.get("kind")).isEqualTo("transport"));
+            assertThat(output)
+                    .as("no audit record in the server's log, where the SDK logs what clients send")
+                    .doesNotContain(" dev.mcpsecure.audit ");
+            assertThat(output + audit).doesNotContain(good).doesNotContain(foreign);
         }
     }
 

@@ -26,12 +26,12 @@ class InspectorIT {
 
     @Test
     void theDemoServer() throws Exception {
-        List<String> server =
-                server("DemoServer", Path.of("policies", "demo.yaml").toAbsolutePath());
+        List<String> server = server("DemoServer", policy("demo.yaml"));
         assertThat(inspect(server, "--method", "tools/list")).contains("\"echo\"", "\"show_secret\"");
         assertThat(inspect(server, "--method", "tools/call", "--tool-name", "echo", "--tool-arg", "text=hello"))
                 .contains("hello")
                 .doesNotContain("\"isError\": true");
+        assertCalled("demo", "echo");
     }
 
     @Test
@@ -44,6 +44,7 @@ class InspectorIT {
         assertThat(inspect(
                         server, "--method", "tools/call", "--tool-name", "read_file", "--tool-arg", "path=hello.txt"))
                 .contains("hello from the inspector");
+        assertCalled("filesystem", "read_file");
     }
 
     @Test
@@ -67,15 +68,15 @@ class InspectorIT {
         assertThat(inspect(server, "--method", "tools/list")).contains("\"git_log\"", "\"git_status\"");
         assertThat(inspect(server, "--method", "tools/call", "--tool-name", "git_log"))
                 .contains("inspected commit");
+        assertCalled("git", "git_log");
     }
 
     @Test
     void theHttpApiServer() throws Exception {
         try (SampleApi api = SampleApi.start(0)) {
             Path policy = SamplePolicy.copy(
-                    tmp,
-                    "http-api.yaml",
-                    text -> text.replace("port: " + SampleApi.DEFAULT_PORT, "port: " + api.port()));
+                    tmp, "http-api.yaml", text -> text.replace("port: " + SampleApi.DEFAULT_PORT, "port: " + api.port())
+                            .replace("/tmp/mcp-secure-samples", tmp.toString()));
             List<String> server = server("HttpApiServer", policy);
             assertThat(inspect(server, "--method", "tools/list")).contains("\"fetch_json\"");
             assertThat(inspect(
@@ -89,6 +90,14 @@ class InspectorIT {
                     .contains("Oslo")
                     .contains("sunny");
         }
+        assertCalled("http-api", "fetch_json");
+    }
+
+    /** The sample's audit file (its policy's audit.file, moved into tmp) holds the one call, allowed. */
+    private void assertCalled(String sample, String tool) throws IOException {
+        assertThat(AuditRecords.calls(AuditRecords.read(tmp.resolve("audit").resolve(sample + ".jsonl"))))
+                .extracting(line -> line.get("tool") + " " + line.get("reason"))
+                .containsExactly(tool + " ALLOWED");
     }
 
     private Path policy(String name) throws IOException {

@@ -2,6 +2,7 @@ package dev.mcpsecure.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.http.SecureHttpServer;
 import dev.mcpsecure.testkit.OpenBaoServer;
@@ -21,10 +22,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -37,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the lockfile checked, every guard on. {@code load.clients} Java SDK clients make
  * {@code load.calls} calls each while one Python MCP client process makes {@code load.pythonCalls}.
  *
- * <p>Passes when no call fails, the audit log holds exactly one ALLOWED line per call, and threads,
+ * <p>Passes when no call fails, the audit log holds exactly one ALLOWED call record per call and
+ * one egress effect tied to each call, and threads,
  * open file descriptors and heap after GC are back within bounds of their values after warm-up
  * (read again for up to 90 s while idle pools shrink; see {@link ResourceUsage}).
  * Figures go to stderr and {@code target/load-report.txt}. CI runs 10 x 200 (+100 Python); the full
@@ -80,10 +84,26 @@ class LoadIT {
 
             await(() -> http.liveSessions() == 0, Duration.ofSeconds(30));
             long audited = audit.events().stream()
-                    .filter(event -> "fetch_json".equals(event.tool()) && event.sessionId() != null)
+                    .filter(event -> event.kind() == AuditEvent.Kind.CALL && "fetch_json".equals(event.tool()))
                     .count();
             long allowed = audit.events().stream()
-                    .filter(event -> "fetch_json".equals(event.tool()) && event.reason() == ReasonCode.ALLOWED)
+                    .filter(event -> event.kind() == AuditEvent.Kind.CALL
+                            && "fetch_json".equals(event.tool())
+                            && event.reason() == ReasonCode.ALLOWED)
+                    .count();
+            Set<String> callIds = audit.events().stream()
+                    .filter(event -> event.kind() == AuditEvent.Kind.CALL && "fetch_json".equals(event.tool()))
+                    .map(AuditEvent::callId)
+                    .collect(Collectors.toSet());
+            List<AuditEvent> egress = audit.events().stream()
+                    .filter(event -> event.kind() == AuditEvent.Kind.EFFECT && "egress".equals(event.action()))
+                    .toList();
+            long egressOfTheirCall = egress.stream()
+                    .filter(event -> event.reason() == ReasonCode.ALLOWED
+                            && event.callId() != null
+                            && callIds.contains(event.callId())
+                            && "fetch_json".equals(event.tool())
+                            && event.sessionId() != null)
                     .count();
             audit.clear(); // the test's own record of 100k events is not the server's heap
             ResourceUsage.Settled settled = ResourceUsage.settle(LoadIT::usage, before, BOUNDS, SETTLE_LIMIT);
@@ -95,7 +115,7 @@ class LoadIT {
             int total = CLIENTS * CALLS + PYTHON_CALLS;
             String report = String.format(
                     "load: %d Java clients x %d calls + %d Python calls = %d calls in %.1f s (%.0f calls/s)%n"
-                            + "errors: Java %d, Python %d; audit lines %d (ALLOWED %d)%n"
+                            + "errors: Java %d, Python %d; call records %d (ALLOWED %d)%n"
                             + "Java call latency p50 %.2f ms, p99 %.2f ms, max %.2f ms%n"
                             + "threads %d -> %d, open fds %d -> %d, heap after GC %.1f MiB -> %.1f MiB"
                             + " (read %.0f s after the run; threads grown: %s)%n",
@@ -129,8 +149,13 @@ class LoadIT {
             assertThat(pythonReport).doesNotContainKey("error");
             assertThat(pythonCalls).hasSize(PYTHON_CALLS);
             assertThat(pythonErrors).isZero();
-            assertThat(audited).as("exactly one audit line per call").isEqualTo(total);
+            assertThat(audited).as("exactly one call record per call").isEqualTo(total);
             assertThat(allowed).isEqualTo(total);
+            assertThat(callIds).as("one call id per call").hasSize(total);
+            assertThat(egress).as("one egress effect per call").hasSize(total);
+            assertThat(egressOfTheirCall)
+                    .as("each egress effect allowed, with the call id, session and tool of its call")
+                    .isEqualTo(total);
             after.assertWithin(before, BOUNDS);
         }
     }

@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The stdio launcher, as a real process (the demo server from the packaged jar), fed one malformed
- * line after another: each gets its JSON-RPC error, each is audited as MALFORMED_MESSAGE, and
- * the next valid call still succeeds on the same process.
+ * line after another: each gets its JSON-RPC error with its reason code, each is one {@code
+ * message} record in the audit file (MALFORMED_MESSAGE; METHOD_NOT_SERVED for a method the server
+ * does not serve), and the next valid call still succeeds on the same process.
  */
 class MalformedStdioIT {
 
@@ -22,8 +23,13 @@ class MalformedStdioIT {
      * One malformed input (the bytes of one line, newline excluded) and what must come back.
      *
      * @param id the id the error must carry ({@code null}: JSON null)
+     * @param reason the reason code in the error's data and in the audit record
      */
-    private record Row(String why, byte[] line, int code, Object id) {
+    private record Row(String why, byte[] line, int code, Object id, String reason) {
+        Row(String why, byte[] line, int code, Object id) {
+            this(why, line, code, id, "MALFORMED_MESSAGE");
+        }
+
         static Row of(String why, String line, int code, Object id) {
             return new Row(why, line.getBytes(StandardCharsets.UTF_8), code, id);
         }
@@ -57,11 +63,12 @@ class MalformedStdioIT {
                     "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":\"oops\"}",
                     -32600,
                     12),
-            Row.of(
-                    "a method the server does not know",
-                    "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"no/such/method\"}",
+            new Row(
+                    "a method the server does not serve",
+                    "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"no/such/method\"}".getBytes(StandardCharsets.UTF_8),
                     -32601,
-                    10),
+                    10,
+                    "METHOD_NOT_SERVED"),
             new Row("a line over the 4 MiB default limit", oversized(), -32600, null));
 
     private static byte[] oversized() {
@@ -74,7 +81,7 @@ class MalformedStdioIT {
     @Test
     @SuppressWarnings("unchecked")
     void everyMalformedLineGetsAnErrorAndTheServerKeepsServing() throws Exception {
-        String stderr;
+        List<Map<String, Object>> audit;
         try (RawStdioServer server = RawStdioServer.start(POLICY)) {
             for (Row row : ROWS) {
                 server.send(row.line());
@@ -87,11 +94,9 @@ class MalformedStdioIT {
                 assertThat(((Number) error.get("code")).intValue())
                         .as(row.why() + ": code")
                         .isEqualTo(row.code());
-                if (row.code() != -32601) { // the SDK's own answer for an unknown method carries no reason
-                    assertThat((Map<String, Object>) error.get("data"))
-                            .as(row.why() + ": reason code")
-                            .containsEntry("dev.mcpsecure/reason", "MALFORMED_MESSAGE");
-                }
+                assertThat((Map<String, Object>) error.get("data"))
+                        .as(row.why() + ": reason code")
+                        .containsEntry("dev.mcpsecure/reason", row.reason());
                 assertThat(server.process.isAlive())
                         .as(row.why() + ": still running")
                         .isTrue();
@@ -107,12 +112,26 @@ class MalformedStdioIT {
             assertThat(server.process.isAlive()).as("alive at the end").isTrue();
 
             assertThat(server.closeStdin()).isZero();
-            stderr = server.stderr();
+            audit = server.audit();
         }
-        List<Map<String, Object>> audit = PythonDriver.allAuditLines(stderr);
-        assertThat(audit)
-                .filteredOn(line -> "MALFORMED_MESSAGE".equals(line.get("reason")))
-                .as("one audit line per malformed message")
-                .hasSize(ROWS.size());
+        assertThat(AuditRecords.ofKind(audit, "message"))
+                .as("one message record per malformed message, in order")
+                .extracting(line -> line.get("reason"))
+                .containsExactlyElementsOf(ROWS.stream().map(Row::reason).toList());
+        assertThat(AuditRecords.ofKind(audit, "message")).allSatisfy(line -> {
+            assertThat(line.get("decision")).isEqualTo("deny");
+            assertThat(line.get("callId")).isNull();
+        });
+        assertThat(AuditRecords.ofKind(audit, "message"))
+                .filteredOn(line -> "METHOD_NOT_SERVED".equals(line.get("reason")))
+                .singleElement()
+                .satisfies(line -> assertThat(line.get("detail").toString()).contains("no/such/method"));
+        assertThat(AuditRecords.calls(audit))
+                .as("the one call: the echo after them")
+                .singleElement()
+                .satisfies(line -> {
+                    assertThat(line.get("tool")).isEqualTo("echo");
+                    assertThat(line.get("reason")).isEqualTo("ALLOWED");
+                });
     }
 }

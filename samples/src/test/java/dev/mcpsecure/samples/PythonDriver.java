@@ -10,13 +10,14 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Starts a sample server from the packaged jar and drives it over stdio with the official Python
- * MCP client ({@code src/test/python/drive_stdio.py}); parses what came back and the server's
- * audit lines.
+ * MCP client ({@code src/test/python/drive_stdio.py}); parses what came back and the audit records
+ * the server wrote to a fresh audit file of its own ({@link AuditRecords}).
  */
 final class PythonDriver {
 
@@ -25,18 +26,32 @@ final class PythonDriver {
 
     private static final Path DRIVER =
             Path.of("src", "test", "python", "drive_stdio.py").toAbsolutePath();
-    private static final String AUDIT_MARK = " dev.mcpsecure.audit - ";
 
     private PythonDriver() {}
 
     /** One tool call to make. */
     record Call(String tool, Map<String, Object> arguments) {}
 
-    /** What the client saw and what the server logged. */
-    record Run(Map<String, Object> report, String stdout, String stderr) {
+    /**
+     * What the client saw, what the server logged, and its audit records.
+     *
+     * @param audit every record of the server's audit file, in order, each a JSON object with a kind
+     */
+    record Run(Map<String, Object> report, String stdout, String stderr, List<Map<String, Object>> audit) {
+        /** The calls as the client saw them. */
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> calls() {
             return (List<Map<String, Object>>) report.get("calls");
+        }
+
+        /** The {@code call} audit records, one per {@code tools/call}. */
+        List<Map<String, Object>> callRecords() {
+            return AuditRecords.calls(audit);
+        }
+
+        /** The {@code effect} audit records with one of {@code actions}. */
+        List<Map<String, Object>> effectRecords(String... actions) {
+            return AuditRecords.effects(audit, actions);
         }
     }
 
@@ -58,10 +73,14 @@ final class PythonDriver {
 
     /**
      * As {@link #drive(List, String, List)}, with {@code env} added to the few variables the
-     * Python client passes to the server by default.
+     * Python client passes to the server by default, and {@value AuditRecords#ENV} naming a fresh
+     * audit file, read strictly (and deleted) once the client, and with it the server, has ended.
      */
     static Run drive(List<String> command, String elicitation, List<Call> calls, Map<String, String> env)
             throws IOException {
+        Path auditFile = AuditRecords.freshFile();
+        Map<String, String> serverEnv = new HashMap<>(env);
+        serverEnv.put(AuditRecords.ENV, auditFile.toString());
         List<Map<String, Object>> plannedCalls = new ArrayList<>();
         for (Call call : calls) {
             plannedCalls.add(Map.of("tool", call.tool(), "arguments", call.arguments()));
@@ -76,16 +95,20 @@ final class PythonDriver {
                 "calls",
                 plannedCalls,
                 "env",
-                env);
+                serverEnv);
         PythonMcpClient.Result result =
                 PythonMcpClient.run(DRIVER, List.of(JSON.writeValueAsString(plan)), Duration.ofMinutes(2));
         assertThat(result.exitCode())
                 .as("the Python client failed:\n%s", result.stderr())
                 .isZero();
+        assertThat(result.stderr())
+                .as("no audit record on stderr, where the SDK logs what clients send")
+                .doesNotContain(" dev.mcpsecure.audit ");
         return new Run(
                 JSON.readValue(result.stdout(), new TypeRef<Map<String, Object>>() {}),
                 result.stdout(),
-                result.stderr());
+                result.stderr(),
+                AuditRecords.readAndDelete(auditFile));
     }
 
     /** The text of a call that must have succeeded. */
@@ -108,40 +131,6 @@ final class PythonDriver {
         assertThat(call.get("isError")).as(call.toString()).isEqualTo(true);
         assertThat(String.join("\n", (List<String>) call.get("text"))).startsWith(reason + ": ");
         assertThat((Map<String, Object>) call.get("meta")).containsEntry("dev.mcpsecure/reason", reason);
-    }
-
-    /** The audit lines of calls (those with a session), parsed; start-up events have none. */
-    static List<Map<String, Object>> auditLines(String stderr) {
-        return allAuditLines(stderr).stream()
-                .filter(line -> line.get("session") != null)
-                .toList();
-    }
-
-    /** The audit lines of outbound requests, parsed. */
-    static List<Map<String, Object>> egressAuditLines(String stderr) {
-        return allAuditLines(stderr).stream()
-                .filter(line -> String.valueOf(line.get("detail")).startsWith("egress "))
-                .toList();
-    }
-
-    /** Every audit line, parsed. */
-    static List<Map<String, Object>> allAuditLines(String stderr) {
-        List<Map<String, Object>> calls = new ArrayList<>();
-        for (String line : stderr.split("\n")) {
-            int at = line.indexOf(AUDIT_MARK);
-            if (at < 0) {
-                continue;
-            }
-            Map<String, Object> parsed;
-            try {
-                parsed =
-                        JSON.readValue(line.substring(at + AUDIT_MARK.length()), new TypeRef<Map<String, Object>>() {});
-            } catch (IOException e) {
-                throw new AssertionError("an audit line is not JSON: " + line, e);
-            }
-            calls.add(parsed);
-        }
-        return calls;
     }
 
     /** Copies {@code from} into {@code to} on a daemon thread until it ends; join it before reading {@code to}. */

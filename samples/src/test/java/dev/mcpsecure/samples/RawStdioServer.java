@@ -9,13 +9,16 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The demo server as a process from the packaged jar, spoken to in raw JSON-RPC lines (so a test
- * can send what no SDK client would, and read the process's own figures), already initialized.
+ * can send what no SDK client would, and read the process's own figures), already initialized;
+ * its audit records go to a fresh audit file ({@link #audit()}).
  */
 final class RawStdioServer implements AutoCloseable {
 
@@ -24,11 +27,14 @@ final class RawStdioServer implements AutoCloseable {
     private final BufferedReader stdout;
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     private final Thread drain;
+    private final Path auditFile;
 
     private RawStdioServer(Path policy) throws IOException {
-        process = new ProcessBuilder(
-                        PythonDriver.command("dev.mcpsecure.samples.DemoServer", "--policy", policy.toString()))
-                .start();
+        auditFile = AuditRecords.freshFile();
+        ProcessBuilder builder = new ProcessBuilder(
+                PythonDriver.command("dev.mcpsecure.samples.DemoServer", "--policy", policy.toString()));
+        builder.environment().put(AuditRecords.ENV, auditFile.toString());
+        process = builder.start();
         drain = PythonDriver.drain(process.getErrorStream(), stderr);
         stdin = process.getOutputStream();
         stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -82,8 +88,15 @@ final class RawStdioServer implements AutoCloseable {
         return stderr.toString(StandardCharsets.UTF_8);
     }
 
+    /** Every record of the server's audit file, read strictly (complete after {@link #closeStdin}). */
+    List<Map<String, Object>> audit() throws IOException {
+        return AuditRecords.read(auditFile);
+    }
+
     @Override
-    public void close() {
+    public void close() throws IOException {
         process.destroyForcibly();
+        Files.deleteIfExists(auditFile);
+        Files.deleteIfExists(auditFile.getParent());
     }
 }

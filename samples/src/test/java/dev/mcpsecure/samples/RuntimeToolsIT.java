@@ -85,8 +85,16 @@ class RuntimeToolsIT {
                 Map.of("tool", "raw_backdoor"),
                 Map.of("tool", "echo", "arguments", Map.of("text", "hi")));
         List<String> server = command("--policy", policy.toString());
-        Map<String, Object> plan =
-                Map.of("command", server.get(0), "args", server.subList(1, server.size()), "steps", steps);
+        Path auditFile = dir.resolve("audit.jsonl");
+        Map<String, Object> plan = Map.of(
+                "command",
+                server.get(0),
+                "args",
+                server.subList(1, server.size()),
+                "env",
+                Map.of(AuditRecords.ENV, auditFile.toString()),
+                "steps",
+                steps);
         PythonMcpClient.Result result =
                 PythonMcpClient.run(DRIVER, List.of(PythonDriver.JSON.writeValueAsString(plan)), Duration.ofMinutes(2));
         assertThat(result.exitCode())
@@ -119,7 +127,9 @@ class RuntimeToolsIT {
         assertThat(((Number) report.get("listChanged")).intValue())
                 .as("the client heard of the changes")
                 .isPositive();
-        assertThat(PythonDriver.allAuditLines(result.stderr()))
+        List<Map<String, Object>> audit = AuditRecords.read(auditFile);
+        assertThat(AuditRecords.ofKind(audit, "surface"))
+                .as("what the surface refused or took in while the server ran")
                 .extracting(line -> line.get("tool") + " " + line.get("reason"))
                 .contains(
                         "shout TOOL_DEFINITION_CHANGED",
@@ -127,5 +137,16 @@ class RuntimeToolsIT {
                         "raw_backdoor TOOL_DEFINITION_CHANGED",
                         "echo TOOL_DEFINITION_CHANGED",
                         "word_count ALLOWED");
+        assertThat(AuditRecords.calls(audit))
+                .as("one call record per call, in order")
+                .extracting(line -> line.get("tool") + " " + line.get("reason"))
+                .containsExactly(
+                        "load_plugins ALLOWED",
+                        "word_count ALLOWED",
+                        "shout TOOL_DEFINITION_CHANGED",
+                        "delete_everything TOOL_DEFINITION_CHANGED",
+                        "raw_backdoor TOOL_NOT_ALLOWED",
+                        "echo TOOL_DEFINITION_CHANGED");
+        assertThat(result.stderr()).doesNotContain(" dev.mcpsecure.audit ");
     }
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The demo server over stdio, as a real process, under one client's stream of calls: no errors,
- * one audit line per call, and the process's threads, open file descriptors and heap after GC
+ * one call record per call in its audit file, and the process's threads, open file descriptors and heap after GC
  * (read from /proc and with jcmd) back within bounds of their values after warm-up (read again for
  * up to 90 s while idle pools shrink; see {@link ResourceUsage}). CI makes
  * {@code load.stdioCalls} = 500 calls; the full run 20,000 (docs/reliability.md).
@@ -63,12 +63,13 @@ class StdioLoadIT {
             ResourceUsage after = settled.usage();
             assertThat(server.closeStdin()).isZero();
 
-            long audited = PythonDriver.auditLines(server.stderr()).stream()
+            List<Map<String, Object>> audit = server.audit();
+            long audited = AuditRecords.calls(audit).stream()
                     .filter(line -> "echo".equals(line.get("tool")))
                     .count();
             Arrays.sort(latencies);
             String report = String.format(
-                    "stdio load: %d calls in %.1f s (%.0f calls/s), errors %d, audit lines %d (with warm-up 200)%n"
+                    "stdio load: %d calls in %.1f s (%.0f calls/s), errors %d, call records %d (with warm-up 200)%n"
                             + "latency p50 %.3f ms, p99 %.3f ms%n"
                             + "server threads %d -> %d, open fds %d -> %d, heap after GC %d KiB -> %d KiB"
                             + " (read %.0f s after the run; threads grown: %s)%n",
@@ -91,7 +92,13 @@ class StdioLoadIT {
             Files.writeString(Path.of("target", "stdio-load-report.txt"), report);
 
             assertThat(errors).isZero();
-            assertThat(audited).as("one audit line per call").isEqualTo(CALLS + 200);
+            assertThat(audited).as("one call record per call").isEqualTo(CALLS + 200);
+            assertThat(AuditRecords.calls(audit))
+                    .as("every call record is an echo's")
+                    .hasSize(CALLS + 200);
+            assertThat(AuditRecords.ofKind(audit, "effect"))
+                    .as("echo uses nothing")
+                    .isEmpty();
             after.assertWithin(before, BOUNDS);
         }
     }

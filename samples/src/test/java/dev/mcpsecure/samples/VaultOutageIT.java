@@ -93,10 +93,18 @@ class VaultOutageIT {
                     .as("after the restart, tokens flow again")
                     .anyMatch(o -> o.reason().equals("ok"));
             long audited = rig.audit.events().stream()
-                    .filter(event -> "fetch_json".equals(event.tool()) && event.sessionId() != null)
+                    .filter(event -> event.kind() == AuditEvent.Kind.CALL && "fetch_json".equals(event.tool()))
                     .map(AuditEvent::reason)
                     .count();
-            assertThat(audited).as("every call audited").isEqualTo(outcomes.size());
+            assertThat(audited).as("every call audited, one call record each").isEqualTo(outcomes.size());
+            assertThat(rig.audit.events().stream()
+                            .filter(event -> event.kind() == AuditEvent.Kind.CALL
+                                    && event.reason() == dev.mcpsecure.api.ReasonCode.VAULT_UNAVAILABLE)
+                            .count())
+                    .as("the call records of the calls that failed closed")
+                    .isEqualTo(outcomes.stream()
+                            .filter(o -> o.reason().equals("VAULT_UNAVAILABLE"))
+                            .count());
             System.err.printf(
                     "vault outage: %d calls, %d during the outage (%d VAULT_UNAVAILABLE, slowest failure %d ms)%n",
                     outcomes.size(),
