@@ -96,8 +96,8 @@ public final class SecureStdioServer {
                 in,
                 out,
                 policy.limits().maxMessageBytes(),
-                detail -> audit.record(
-                        AuditEvent.message(name, null, Decision.deny(ReasonCode.MALFORMED_MESSAGE, detail))));
+                (session, detail) -> audit.record(
+                        AuditEvent.message(name, session, Decision.deny(ReasonCode.MALFORMED_MESSAGE, detail))));
         SecureMcpServer server;
         try {
             server = builder.build(transport);

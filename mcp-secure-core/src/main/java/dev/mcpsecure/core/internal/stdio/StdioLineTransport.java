@@ -22,7 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -66,7 +66,7 @@ public final class StdioLineTransport implements McpServerTransportProvider {
     private final InputStream in;
     private final OutputStream out;
     private final long maxLineBytes;
-    private final Consumer<String> malformed;
+    private final BiConsumer<String, String> malformed;
     private final CountDownLatch endOfInput = new CountDownLatch(1);
     /** Used by the reader thread only. */
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8
@@ -80,10 +80,15 @@ public final class StdioLineTransport implements McpServerTransportProvider {
 
     /**
      * @param maxLineBytes the longest line read, in bytes, newline excluded
-     * @param malformed told, with a client-safe sentence, of each malformed message
+     * @param malformed told of each malformed message: the session's id ({@code null} before the
+     *     session exists) and a client-safe sentence
      */
     public StdioLineTransport(
-            McpJsonMapper mapper, InputStream in, OutputStream out, long maxLineBytes, Consumer<String> malformed) {
+            McpJsonMapper mapper,
+            InputStream in,
+            OutputStream out,
+            long maxLineBytes,
+            BiConsumer<String, String> malformed) {
         this.mapper = Objects.requireNonNull(mapper, "mapper");
         this.in = Objects.requireNonNull(in, "in");
         this.out = Objects.requireNonNull(out, "out");
@@ -292,7 +297,8 @@ public final class StdioLineTransport implements McpServerTransportProvider {
     }
 
     private void refuse(Object id, int code, String message) {
-        malformed.accept(message);
+        McpServerSession current = session;
+        malformed.accept(current == null ? null : current.getId(), message);
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", code);
         error.put("message", message);
