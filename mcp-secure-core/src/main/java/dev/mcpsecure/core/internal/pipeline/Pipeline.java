@@ -182,11 +182,6 @@ public final class Pipeline {
         return refusal;
     }
 
-    /** Records a malformed message ({@code MALFORMED_MESSAGE}) of {@code sessionId} (may be {@code null}). */
-    public void auditMalformed(String sessionId, String detail) {
-        audit(AuditEvent.message(serverName, sessionId, Decision.deny(ReasonCode.MALFORMED_MESSAGE, detail)));
-    }
-
     /** A call refused before the SDK saw it: the decision and the result already recorded. */
     public record Refusal(Decision decision, CallToolResult result) {}
 
@@ -462,11 +457,6 @@ public final class Pipeline {
                     ReasonCode.AUDIT_UNAVAILABLE,
                     "the " + event.action() + " could not be audited, so it was refused"));
         }
-    }
-
-    /** The name of the server's identity. */
-    public String serverName() {
-        return serverName;
     }
 
     /** How many audit records were recorded, failed and dropped. */
