@@ -64,49 +64,27 @@ class ForgedAuditIT {
         try {
             send(
                     in,
-                    Map.of(
-                            "jsonrpc",
-                            "2.0",
-                            "id",
+                    request(
                             0,
-                            "method",
                             "initialize",
-                            "params",
                             Map.of(
-                                    "protocolVersion", "2025-11-25" + FAKE,
-                                    "capabilities", Map.of(),
-                                    "clientInfo", Map.of("name", "forger" + FAKE, "version", "1" + FAKE))));
+                                    "protocolVersion",
+                                    "2025-11-25" + FAKE,
+                                    "capabilities",
+                                    Map.of(),
+                                    "clientInfo",
+                                    Map.of("name", "forger" + FAKE, "version", "1" + FAKE))));
             assertThat(out.readLine()).contains("\"id\":0");
-            send(in, Map.of("jsonrpc", "2.0", "method", "notifications/initialized"));
-            send(in, Map.of("jsonrpc", "2.0", "method", "notifications/" + FAKE));
-            send(in, Map.of("jsonrpc", "2.0", "id", "r" + FAKE, "result", Map.of()));
-            send(in, Map.of("jsonrpc", "2.0", "id", "q" + FAKE, "method", "ping"));
+            send(in, notification("notifications/initialized"));
+            send(in, notification("notifications/" + FAKE));
+            send(in, response("r" + FAKE));
+            send(in, request("q" + FAKE, "ping", Map.of()));
             assertThat(out.readLine()).contains("\"result\"");
-            send(in, Map.of("jsonrpc", "2.0", "id", 2, "method", "resources/" + FAKE, "params", Map.of()));
+            send(in, request(2, "resources/" + FAKE, Map.of()));
             assertThat(out.readLine()).contains("\"id\":2", "METHOD_NOT_SERVED");
-            send(
-                    in,
-                    Map.of(
-                            "jsonrpc",
-                            "2.0",
-                            "id",
-                            3,
-                            "method",
-                            "tools/call",
-                            "params",
-                            Map.of("name", "echo" + FAKE, "arguments", Map.of())));
+            send(in, request(3, "tools/call", Map.of("name", "echo" + FAKE, "arguments", Map.of())));
             assertThat(out.readLine()).contains("\"id\":3", "TOOL_NOT_ALLOWED");
-            send(
-                    in,
-                    Map.of(
-                            "jsonrpc",
-                            "2.0",
-                            "id",
-                            4,
-                            "method",
-                            "tools/call",
-                            "params",
-                            Map.of("name", "echo", "arguments", Map.of("text", FAKE))));
+            send(in, request(4, "tools/call", Map.of("name", "echo", "arguments", Map.of("text", FAKE))));
             assertThat(out.readLine()).contains("\"id\":4", "FORGED");
         } finally {
             in.close();
@@ -152,7 +130,7 @@ class ForgedAuditIT {
         Process server = builder.start();
         String endpoint = "http://127.0.0.1:" + port + "/mcp";
         try {
-            awaitServing(server, log);
+            HttpTransportIT.awaitServing(server, log);
             HttpClient http = HttpClient.newBuilder()
                     .proxy(java.net.ProxySelector.of(null))
                     .build();
@@ -160,53 +138,34 @@ class ForgedAuditIT {
                     http,
                     endpoint,
                     null,
-                    Map.of(
-                            "jsonrpc",
-                            "2.0",
-                            "id",
+                    request(
                             0,
-                            "method",
                             "initialize",
-                            "params",
                             Map.of(
-                                    "protocolVersion", "2025-11-25",
-                                    "capabilities", Map.of(),
-                                    "clientInfo", Map.of("name", "forger" + FAKE, "version", "1"))));
+                                    "protocolVersion",
+                                    "2025-11-25",
+                                    "capabilities",
+                                    Map.of(),
+                                    "clientInfo",
+                                    Map.of("name", "forger" + FAKE, "version", "1"))));
             assertThat(init.statusCode()).isEqualTo(200);
             String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
-            post(http, endpoint, session, Map.of("jsonrpc", "2.0", "method", "notifications/initialized"));
-            post(http, endpoint, session, Map.of("jsonrpc", "2.0", "method", "notifications/" + FAKE));
-            post(http, endpoint, session, Map.of("jsonrpc", "2.0", "id", "r" + FAKE, "result", Map.of()));
-            assertThat(post(http, endpoint, session, Map.of("jsonrpc", "2.0", "id", "q" + FAKE, "method", "ping"))
+            post(http, endpoint, session, notification("notifications/initialized"));
+            post(http, endpoint, session, notification("notifications/" + FAKE));
+            post(http, endpoint, session, response("r" + FAKE));
+            assertThat(post(http, endpoint, session, request("q" + FAKE, "ping", Map.of()))
                             .statusCode())
                     .isEqualTo(200);
-            assertThat(post(
-                                    http,
-                                    endpoint,
-                                    session,
-                                    Map.of(
-                                            "jsonrpc",
-                                            "2.0",
-                                            "id",
-                                            2,
-                                            "method",
-                                            "completion/" + FAKE,
-                                            "params",
-                                            Map.of()))
+            assertThat(post(http, endpoint, session, request(2, "completion/" + FAKE, Map.of()))
                             .body())
                     .contains("METHOD_NOT_SERVED");
             assertThat(post(
                                     http,
                                     endpoint,
                                     session,
-                                    Map.of(
-                                            "jsonrpc",
-                                            "2.0",
-                                            "id",
+                                    request(
                                             3,
-                                            "method",
                                             "tools/call",
-                                            "params",
                                             Map.of("name", "fetch_json" + FAKE, "arguments", Map.of())))
                             .body())
                     .contains("TOOL_NOT_ALLOWED");
@@ -214,14 +173,9 @@ class ForgedAuditIT {
                                     http,
                                     endpoint,
                                     session,
-                                    Map.of(
-                                            "jsonrpc",
-                                            "2.0",
-                                            "id",
+                                    request(
                                             4,
-                                            "method",
                                             "tools/call",
-                                            "params",
                                             Map.of("name", "fetch_json", "arguments", Map.of("url", FAKE))))
                             .statusCode())
                     .isEqualTo(200);
@@ -306,6 +260,18 @@ class ForgedAuditIT {
         }
     }
 
+    private static Map<String, Object> request(Object id, String method, Map<String, Object> params) {
+        return Map.of("jsonrpc", "2.0", "id", id, "method", method, "params", params);
+    }
+
+    private static Map<String, Object> notification(String method) {
+        return Map.of("jsonrpc", "2.0", "method", method);
+    }
+
+    private static Map<String, Object> response(Object id) {
+        return Map.of("jsonrpc", "2.0", "id", id, "result", Map.of());
+    }
+
     private static void send(OutputStream in, Map<String, Object> message) throws IOException {
         in.write((PythonDriver.JSON.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8));
         in.flush();
@@ -322,19 +288,5 @@ class ForgedAuditIT {
             request.header("Mcp-Session-Id", session).header("MCP-Protocol-Version", "2025-11-25");
         }
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static void awaitServing(Process server, Path log) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log) && Files.readString(log).contains("mcp-secure: serving")) {
-                return;
-            }
-            assertThat(server.isAlive())
-                    .as("the HTTP server died:\n%s", Files.exists(log) ? Files.readString(log) : "")
-                    .isTrue();
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the HTTP server did not start within 30 s:\n" + Files.readString(log));
     }
 }

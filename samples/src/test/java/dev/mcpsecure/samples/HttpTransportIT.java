@@ -214,7 +214,8 @@ class HttpTransportIT {
                 .get("token");
     }
 
-    private static void awaitServing(Process server, Path log) throws Exception {
+    /** Waits until the launcher says it serves; fails naming the server's output if it exits or takes 30 s. */
+    static void awaitServing(Process server, Path log) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             String output = Files.exists(log) ? Files.readString(log) : "";
