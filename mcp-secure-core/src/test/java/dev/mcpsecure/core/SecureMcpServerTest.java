@@ -181,14 +181,19 @@ class SecureMcpServerTest {
                     .doesNotContain("Exception", "jackson", "networknt", "\tat ", "\n");
         }
 
+        assertThat(textOf(call(client, "read_file", Map.of("path", 42))))
+                .as("the problem is named, JSON pointer first")
+                .contains("/path: ");
+        assertThat(textOf(call(client, "read_file", Map.of()))).contains("required property 'path'");
         assertThat(runs).hasValue(0);
-        assertThat(audit.events()).hasSize(100).allSatisfy(event -> {
+        assertThat(audit.events().subList(0, 100)).hasSize(100).allSatisfy(event -> {
             assertThat(event.kind()).isEqualTo(AuditEvent.Kind.CALL);
             assertThat(event.reason()).isEqualTo(ReasonCode.ARGUMENTS_INVALID);
             assertThat(event.tool()).isEqualTo("read_file");
             assertThat(event.callId()).isNotBlank();
         });
-        assertThat(audit.events().stream().map(AuditEvent::callId).distinct()).hasSize(100);
+        assertThat(audit.events()).hasSize(102);
+        assertThat(audit.events().stream().map(AuditEvent::callId).distinct()).hasSize(102);
         assertThat(textOf(call(client, "read_file", Map.of("path", "/ok")))).isEqualTo("read");
     }
 

@@ -143,7 +143,7 @@ class ForgedAuditIT {
                             "initialize",
                             Map.of(
                                     "protocolVersion",
-                                    "2025-11-25",
+                                    "2025-11-25" + FAKE,
                                     "capabilities",
                                     Map.of(),
                                     "clientInfo",

@@ -246,21 +246,22 @@ public final class Pipeline {
     }
 
     /**
-     * The validator's findings as the client may see them: only its JSON-path lines ({@code
-     * $.path: ...}), sanitized and cut; never exception text.
+     * The validator's findings as the client may see them: the list it gives between brackets
+     * (JSON pointers and what is wrong there, such as {@code /path: integer found, string
+     * expected}), through the one sanitizer and cut; nothing when there is no such list or it
+     * looks like exception text.
      */
     private static String schemaProblems(String message) {
-        if (message == null) {
+        int open = message == null ? -1 : message.indexOf('[');
+        int close = message == null ? -1 : message.lastIndexOf(']');
+        if (open < 0 || close <= open) {
             return "";
         }
-        StringBuilder found = new StringBuilder();
-        for (String part : message.split("[\\r\\n\\[\\]]+|, (?=\\$)")) {
-            String line = part.strip();
-            if (line.startsWith("$") && !line.contains("Exception") && found.length() < 300) {
-                found.append(found.length() == 0 ? ": " : "; ").append(Untrusted.text(line, 150));
-            }
+        String found = message.substring(open + 1, close).strip().replaceAll("(^|, ): ", "$1");
+        if (found.isEmpty() || found.contains("Exception") || found.contains("\tat ")) {
+            return "";
         }
-        return found.toString();
+        return ": " + Untrusted.text(found, 300);
     }
 
     private Mono<Decision> confirm(Call call, SecuredTool tool) {
