@@ -126,5 +126,10 @@ public enum ReasonCode {
     /** A tool call's arguments do not match the tool's input schema. */
     ARGUMENTS_INVALID,
     /** A request names a method this server does not serve. */
-    METHOD_NOT_SERVED
+    METHOD_NOT_SERVED,
+    /**
+     * An HTTP request names a live MCP session that another principal owns; the caller is answered
+     * as for an unknown session ({@link #SESSION_UNKNOWN}), the audit record says which.
+     */
+    SESSION_NOT_OWNED
 }

@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  *     included. A tool whose declared risks are not all enabled is not exposed.
  * @param scopes OAuth scopes a caller's token must carry to call this tool (HTTP transports)
  * @param confirm whether each call needs the user's confirmation through MCP elicitation
- * @param rateLimit calls of this tool allowed per period, counted for each session separately
+ * @param rateLimit calls of this tool allowed per period, counted for each caller separately: per
+ *     principal when callers are authenticated, per session otherwise
  * @param maxConcurrency calls of this tool running at once, 1 to 1024
  * @param timeout how long one call may run, 1 ms to 1 h
  * @param maxOutputBytes largest result the tool may return, 1 byte to 256 MiB

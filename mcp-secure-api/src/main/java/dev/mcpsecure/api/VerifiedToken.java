@@ -27,4 +27,12 @@ public record VerifiedToken(String subject, String clientId, Set<String> scopes,
         Objects.requireNonNull(expiresAt, "expiresAt");
         scopes = Set.copyOf(scopes);
     }
+
+    /**
+     * Who called, as sessions and rate limits key it: the subject, and the client it used when the
+     * token names one (the verifier accepts tokens of one issuer, so the issuer is implied).
+     */
+    public String principal() {
+        return clientId.isEmpty() ? subject : subject + " via " + clientId;
+    }
 }

@@ -72,6 +72,22 @@ final class McpHttp {
                 .build());
     }
 
+    /** A bodiless request ({@code GET}, {@code DELETE}) with {@code token} and {@code session} when not null. */
+    static Answer bodiless(String method, URI endpoint, String token, String session) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
+                .timeout(Duration.ofSeconds(10))
+                .header("Accept", "text/event-stream")
+                .header("MCP-Protocol-Version", "2025-11-25")
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        if (session != null) {
+            request.header("Mcp-Session-Id", session);
+        }
+        return send(request.build());
+    }
+
     static Answer get(URI uri, Map<String, String> headers) {
         HttpRequest.Builder request =
                 HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET();

@@ -185,6 +185,17 @@ public final class HttpGate implements Filter {
                                         : " does not exist; initialize a new one"));
                 return;
             }
+            if (!settings.sessions().ownedBy(session, caller == null ? null : caller.principal())) {
+                // answered as an unknown session, so its owner's session is neither used nor revealed
+                String unknown = "session " + clip(session) + " does not exist; initialize a new one";
+                audit(
+                        caller,
+                        null,
+                        ReasonCode.SESSION_NOT_OWNED,
+                        "HTTP 404: " + unknown + " (another principal owns it)");
+                answer(out, 404, null, INVALID_REQUEST, ReasonCode.SESSION_UNKNOWN, unknown);
+                return;
+            }
         }
         HttpServletRequest forward = http;
         boolean initialize = false;
@@ -237,16 +248,15 @@ public final class HttpGate implements Filter {
             }
             initialize =
                     root.isObject() && "initialize".equals(root.path("method").asString(""));
-            if (initialize && session == null && settings.sessions().full()) {
-                out.setHeader("Retry-After", "30");
+            if (initialize && session != null) {
                 refuse(
                         out,
-                        503,
+                        400,
                         caller,
                         null,
-                        ReasonCode.SESSION_LIMIT,
-                        "the server has its maximum of "
-                                + settings.policy().transport().maxSessions() + " live sessions; try again later");
+                        ReasonCode.MALFORMED_MESSAGE,
+                        "an initialize request starts a session and must not name one; send it without"
+                                + " Mcp-Session-Id");
                 return;
             }
             if (!admitRequests(root, caller, session, out)) {
@@ -257,8 +267,29 @@ public final class HttpGate implements Filter {
         if (caller != null) {
             forward.setAttribute(CALLER, caller);
         }
-        // a new session is known before its id reaches the client, whose next request follows at once
-        chain.doFilter(forward, initialize ? new SessionCapture(out, settings.sessions()) : out);
+        if (!initialize) {
+            chain.doFilter(forward, out);
+        } else if (!settings.sessions().reserve()) {
+            out.setHeader("Retry-After", "30");
+            refuse(
+                    out,
+                    503,
+                    caller,
+                    null,
+                    ReasonCode.SESSION_LIMIT,
+                    "the server has its maximum of "
+                            + settings.policy().transport().maxSessions() + " live sessions; try again later");
+            return;
+        } else {
+            try {
+                // a new session is known before its id reaches the client, whose next request follows at once
+                chain.doFilter(
+                        forward,
+                        new SessionCapture(out, settings.sessions(), caller == null ? null : caller.principal()));
+            } finally {
+                settings.sessions().created();
+            }
+        }
         if (method.equals("DELETE") && session != null && out.getStatus() == 200) {
             settings.sessions().closed(session);
             settings.reaper().deleted(session);
@@ -268,10 +299,12 @@ public final class HttpGate implements Filter {
     /** Records the session id the SDK sets on an initialize response, as it sets it. */
     private static final class SessionCapture extends HttpServletResponseWrapper {
         private final SessionTable sessions;
+        private final String owner;
 
-        SessionCapture(HttpServletResponse response, SessionTable sessions) {
+        SessionCapture(HttpServletResponse response, SessionTable sessions, String owner) {
             super(response);
             this.sessions = sessions;
+            this.owner = owner;
         }
 
         @Override
@@ -288,7 +321,7 @@ public final class HttpGate implements Filter {
 
         private void capture(String name, String value) {
             if ("Mcp-Session-Id".equalsIgnoreCase(name) && value != null) {
-                sessions.opened(value);
+                sessions.opened(value, owner);
             }
         }
     }
@@ -385,14 +418,19 @@ public final class HttpGate implements Filter {
             String detail,
             int code)
             throws IOException {
+        audit(caller, tool, reason, "HTTP " + status + ": " + detail);
+        answer(out, status, null, code, reason, detail);
+    }
+
+    /** Records a transport refusal through the server's audit gate. */
+    private void audit(VerifiedToken caller, String tool, ReasonCode reason, String detail) {
         settings.pipeline()
                 .audit(AuditEvent.transport(
                         settings.policy().server().name(),
                         null,
                         caller,
                         tool == null || tool.isEmpty() ? null : clip(tool),
-                        Decision.deny(reason, "HTTP " + status + ": " + detail)));
-        answer(out, status, null, code, reason, detail);
+                        Decision.deny(reason, detail)));
     }
 
     /**

@@ -111,7 +111,8 @@ public final class Pipeline {
      *       drift, not replaced), the policy lists it and enables its risks, the caller's token
      *       carries its scopes;
      *   <li>arguments: size limit, then the tool's input schema;
-     *   <li>rate limit of the tool in this session;
+     *   <li>rate limit of the tool for this caller (its principal when authenticated, else its
+     *       session);
      *   <li>concurrency: server-wide and the tool's own permits;
      *   <li>confirmation by the user, for {@code confirm} tools;
      *   <li>the tool's code, under its deadline, with the call bound as {@link CallContext};
@@ -132,7 +133,7 @@ public final class Pipeline {
                 decision = checkArguments(call, tool);
             }
             if (decision.allowed()) {
-                decision = guard.checkRate(tool.name(), call.context.sessionId());
+                decision = guard.checkRate(tool.name(), rateKey(inbound));
             }
             if (!decision.allowed() || inbound.exchange() == null) {
                 return Mono.just(finish(call, Outcome.denied(decision.allowed() ? unroutable(call) : decision)));
@@ -220,6 +221,16 @@ public final class Pipeline {
             return exposure;
         }
         return caller == null ? exposure : guard.checkScopes(tool.name(), caller.scopes());
+    }
+
+    /**
+     * Whose allowance a call takes from: an authenticated caller's own (so a new session does not
+     * reset it), else the session's.
+     */
+    private static String rateKey(Inbound inbound) {
+        return inbound.caller() != null
+                ? "principal:" + inbound.caller().principal()
+                : "session:" + inbound.sessionId();
     }
 
     private Decision checkArguments(Call call, SecuredTool tool) {

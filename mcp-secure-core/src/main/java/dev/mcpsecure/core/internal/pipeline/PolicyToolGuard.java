@@ -89,7 +89,7 @@ public final class PolicyToolGuard implements ToolGuard {
             return Decision.deny(
                     ReasonCode.RATE_LIMITED,
                     "tool '" + tool + "' is over its rate limit of "
-                            + tools.get(tool).rateLimit() + " for this session; try again later");
+                            + tools.get(tool).rateLimit() + " for this caller; try again later");
         }
         return Decision.allow();
     }
