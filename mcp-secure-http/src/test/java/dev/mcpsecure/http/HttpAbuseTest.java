@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -153,6 +155,39 @@ class HttpAbuseTest {
 
         assertThat(answer.status()).isEqualTo(400);
         assertJsonRpcError(answer.json(), -32600, ReasonCode.MALFORMED_MESSAGE);
+        assertStillServes();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "an object with neither method nor result | {\"jsonrpc\":\"2.0\",\"id\":5}",
+                "an object id | {\"jsonrpc\":\"2.0\",\"id\":{\"x\":1},\"method\":\"ping\"}",
+                "initialize whose capabilities are a string | {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                        + "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":\"x\",\"clientInfo\":"
+                        + "{\"name\":\"n\",\"version\":\"1\"}}}",
+            })
+    void aRequestTheSdkRefusesGetsOurErrorNeverItsInternals(String why, String body) {
+        boolean initialize = body.contains("initialize");
+        String session = initialize ? null : McpHttp.session(endpoint, null);
+        audit.clear();
+
+        McpHttp.Answer answer =
+                McpHttp.post(endpoint, null, session, Map.of("MCP-Protocol-Version", "2025-11-25"), body);
+
+        assertThat(answer.status()).as(why).isBetween(400, 499);
+        assertThat(answer.response().body())
+                .as(why)
+                .doesNotContain("Exception", "\tat ", ".java", "io.modelcontextprotocol", "tools.jackson");
+        assertJsonRpcError(answer.json(), -32600, ReasonCode.MALFORMED_MESSAGE);
+        assertThat(answer.json()
+                        .path("error")
+                        .path("data")
+                        .path("dev.mcpsecure/reason")
+                        .asString())
+                .isEqualTo("MALFORMED_MESSAGE");
+        assertThat(audit.reasons()).as(why).contains(ReasonCode.MALFORMED_MESSAGE);
         assertStillServes();
     }
 

@@ -198,7 +198,7 @@ class SecureHttpServerTest {
                 client.close();
             }
         }
-        assertThat(audit.reasons()).containsExactly(ReasonCode.ALLOWED);
+        assertThat(audit.reasons()).as(audit.events().toString()).containsExactly(ReasonCode.ALLOWED);
     }
 
     @Test

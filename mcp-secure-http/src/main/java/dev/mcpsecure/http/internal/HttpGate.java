@@ -17,6 +17,7 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
@@ -267,28 +268,37 @@ public final class HttpGate implements Filter {
         if (caller != null) {
             forward.setAttribute(CALLER, caller);
         }
-        if (!initialize) {
-            chain.doFilter(forward, out);
-        } else if (!settings.sessions().reserve()) {
-            out.setHeader("Retry-After", "30");
-            refuse(
-                    out,
-                    503,
-                    caller,
-                    null,
-                    ReasonCode.SESSION_LIMIT,
-                    "the server has its maximum of "
-                            + settings.policy().transport().maxSessions() + " live sessions; try again later");
-            return;
-        } else {
-            try {
-                // a new session is known before its id reaches the client, whose next request follows at once
-                chain.doFilter(
-                        forward,
-                        new SessionCapture(out, settings.sessions(), caller == null ? null : caller.principal()));
-            } finally {
+        boolean reserved = false;
+        if (initialize) {
+            if (!settings.sessions().reserve()) {
+                out.setHeader("Retry-After", "30");
+                refuse(
+                        out,
+                        503,
+                        caller,
+                        null,
+                        ReasonCode.SESSION_LIMIT,
+                        "the server has its maximum of "
+                                + settings.policy().transport().maxSessions() + " live sessions; try again later");
+                return;
+            }
+            reserved = true;
+        }
+        // a new session is known before its id reaches the client, whose next request follows at once
+        SdkResponse answered = new SdkResponse(
+                out, initialize ? settings.sessions() : null, caller == null ? null : caller.principal());
+        try {
+            chain.doFilter(forward, answered);
+        } finally {
+            if (reserved) {
                 settings.sessions().created();
             }
+        }
+        if (answered.refusedStatus() != 0) {
+            int status = answered.refusedStatus();
+            audit(caller, null, ReasonCode.MALFORMED_MESSAGE, "HTTP " + status + ": the MCP SDK refused the request");
+            answer(out, status, null, INVALID_REQUEST, ReasonCode.MALFORMED_MESSAGE, sdkRefusal(status));
+            return;
         }
         if (method.equals("DELETE") && session != null && out.getStatus() == 200) {
             settings.sessions().closed(session);
@@ -296,15 +306,87 @@ public final class HttpGate implements Filter {
         }
     }
 
-    /** Records the session id the SDK sets on an initialize response, as it sets it. */
-    private static final class SessionCapture extends HttpServletResponseWrapper {
+    /**
+     * The SDK's answer as the gate passes it on: the session id it sets on an {@code initialize}
+     * response is recorded as it is set (with its owner), and a refusal (a 4xx status) keeps its
+     * status but none of the SDK's body, which can hold serialized exceptions and stack frames; the
+     * gate writes its own body for it. A 5xx (the SDK shutting down) passes as the SDK wrote it.
+     */
+    private static final class SdkResponse extends HttpServletResponseWrapper {
+        private static final ServletOutputStream DISCARD = new ServletOutputStream() {
+            @Override
+            public boolean isReady() {
+                return true;
+            }
+
+            @Override
+            public void setWriteListener(jakarta.servlet.WriteListener listener) {
+                throw new UnsupportedOperationException("a refused answer is not streamed");
+            }
+
+            @Override
+            public void write(int b) {}
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) {}
+        };
+
         private final SessionTable sessions;
         private final String owner;
+        private int refusedStatus;
 
-        SessionCapture(HttpServletResponse response, SessionTable sessions, String owner) {
+        /** @param sessions where to record a session the SDK opens, or {@code null} when none may open */
+        SdkResponse(HttpServletResponse response, SessionTable sessions, String owner) {
             super(response);
             this.sessions = sessions;
             this.owner = owner;
+        }
+
+        /** The error status the SDK answered with, or 0. */
+        int refusedStatus() {
+            return refusedStatus;
+        }
+
+        @Override
+        public void setStatus(int status) {
+            if (status >= 400 && status < 500) {
+                refusedStatus = status;
+            }
+            super.setStatus(status);
+        }
+
+        @Override
+        public void sendError(int status) {
+            setStatus(status);
+        }
+
+        @Override
+        public void sendError(int status, String message) {
+            setStatus(status);
+        }
+
+        @Override
+        public ServletOutputStream getOutputStream() throws IOException {
+            return refusedStatus != 0 ? DISCARD : super.getOutputStream();
+        }
+
+        @Override
+        public java.io.PrintWriter getWriter() throws IOException {
+            return refusedStatus != 0 ? new java.io.PrintWriter(java.io.Writer.nullWriter()) : super.getWriter();
+        }
+
+        @Override
+        public void setContentLength(int length) {
+            if (refusedStatus == 0) {
+                super.setContentLength(length);
+            }
+        }
+
+        @Override
+        public void setContentLengthLong(long length) {
+            if (refusedStatus == 0) {
+                super.setContentLengthLong(length);
+            }
         }
 
         @Override
@@ -320,10 +402,22 @@ public final class HttpGate implements Filter {
         }
 
         private void capture(String name, String value) {
-            if ("Mcp-Session-Id".equalsIgnoreCase(name) && value != null) {
+            if (sessions != null && "Mcp-Session-Id".equalsIgnoreCase(name) && value != null) {
                 sessions.opened(value, owner);
             }
         }
+    }
+
+    /** What the gate says for a status the SDK refused a request with: never the SDK's own text. */
+    private static String sdkRefusal(int status) {
+        return switch (status) {
+            case 400 -> "the request is not a valid MCP request (its JSON-RPC message, parameters or headers)";
+            case 404 -> "nothing is served here for this request";
+            case 405 -> "the MCP endpoint does not allow this HTTP method";
+            case 406 -> "the Accept header must allow application/json and text/event-stream";
+            case 415 -> "the body must be application/json";
+            default -> "the request was refused";
+        };
     }
 
     /**
