@@ -38,6 +38,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -102,6 +105,12 @@ class SecureMcpServerTest {
     }
 
     private McpSyncClient connect(SecureMcpServer.Builder builder, boolean elicitation, ElicitResult.Action answer) {
+        return connect(builder, elicitation ? request -> new ElicitResult(answer, Map.of()) : null);
+    }
+
+    /** Connects a client whose user answers confirmation questions with {@code user} ({@code null}: cannot ask). */
+    private McpSyncClient connect(
+            SecureMcpServer.Builder builder, Function<McpSchema.ElicitFormRequest, ElicitResult> user) {
         InMemoryTransport transport = InMemoryTransport.create();
         SecureMcpServer secured = builder.build(transport.serverProvider());
         lastBuilt = secured;
@@ -111,10 +120,10 @@ class SecureMcpServerTest {
                 .clientInfo(
                         McpSchema.Implementation.builder("test-client", "1.2.3").build())
                 .requestTimeout(Duration.ofSeconds(20));
-        if (elicitation) {
+        if (user != null) {
             client.capabilities(
                             McpSchema.ClientCapabilities.builder().elicitation().build())
-                    .elicitation(request -> new ElicitResult(answer, Map.of()));
+                    .elicitation(user);
         }
         McpSyncClient connected = client.build();
         open.add(0, connected::close);
@@ -493,6 +502,121 @@ class SecureMcpServerTest {
                 ElicitResult.Action.ACCEPT);
         assertThat(textOf(call(accepter, "delete_note", Map.of()))).isEqualTo("deleted");
         assertThat(accepted.runs).hasValue(1);
+    }
+
+    @Test
+    void anUnansweredConfirmationHoldsNoSlot() throws Exception {
+        CountDownLatch asked = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        CountingTool risky = new CountingTool("risky", "risky ran");
+        CountingTool echo = new CountingTool("echo", "echo ran");
+        McpSyncClient client = connect(
+                SecureMcpServer.builder(SecurityPolicy.builder()
+                                .tool(ToolPolicy.builder("risky").confirm(true).build())
+                                .tool(ToolPolicy.readOnly("echo"))
+                                .limits(new Limits(Limits.DEFAULT_MAX_ARGUMENT_BYTES, 1))
+                                .build())
+                        .auditSink(audit)
+                        .tool(risky.spec)
+                        .tool(echo.spec),
+                request -> {
+                    asked.countDown();
+                    try {
+                        answer.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return new ElicitResult(ElicitResult.Action.ACCEPT, Map.of());
+                });
+
+        CompletableFuture<CallToolResult> waiting =
+                CompletableFuture.supplyAsync(() -> call(client, "risky", Map.of()));
+        assertThat(asked.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(textOf(call(client, "echo", Map.of())))
+                .as("the only server-wide slot is free while the question waits")
+                .isEqualTo("echo ran");
+        answer.countDown();
+
+        assertThat(textOf(waiting.get(10, TimeUnit.SECONDS))).isEqualTo("risky ran");
+        assertThat(risky.runs).hasValue(1);
+    }
+
+    @Test
+    void theQuestionShowsEveryArgumentEscapedOrTheCallIsRefused() {
+        List<String> questions = new ArrayList<>();
+        CountingTool risky = new CountingTool("risky", "risky ran");
+        McpSyncClient client = connect(
+                SecureMcpServer.builder(SecurityPolicy.builder()
+                                .tool(ToolPolicy.builder("risky").confirm(true).build())
+                                .build())
+                        .auditSink(audit)
+                        .tool(risky.spec),
+                request -> {
+                    questions.add(request.message());
+                    return new ElicitResult(ElicitResult.Action.DECLINE, Map.of());
+                });
+        String padding = " ".repeat(600);
+
+        call(client, "risky", Map.of("aaa", padding, "target", "/etc/\u202eevil"));
+
+        assertThat(questions).singleElement().satisfies(question -> assertThat(question)
+                .as("nothing cut, the bidi override shown escaped")
+                .contains(padding, "/etc/\\u202eevil")
+                .doesNotContain("\u202e"));
+
+        CallToolResult tooLong = call(client, "risky", Map.of("target", "x".repeat(3_000)));
+        assertDenied(tooLong, ReasonCode.ARGUMENTS_TOO_LARGE);
+        assertThat(textOf(tooLong)).contains("too long to show the user whole");
+        assertThat(questions).as("no partial question was asked").hasSize(1);
+        assertThat(risky.runs).hasValue(0);
+    }
+
+    @Test
+    void unansweredConfirmationsAreCappedPerSession() throws Exception {
+        CountDownLatch answer = new CountDownLatch(1);
+        AtomicInteger asked = new AtomicInteger();
+        CountingTool risky = new CountingTool("risky", "risky ran");
+        McpSyncClient client = connect(
+                SecureMcpServer.builder(SecurityPolicy.builder()
+                                .tool(ToolPolicy.builder("risky").confirm(true).build())
+                                .build())
+                        .auditSink(audit)
+                        .tool(risky.spec),
+                request -> {
+                    asked.incrementAndGet();
+                    try {
+                        answer.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return new ElicitResult(ElicitResult.Action.DECLINE, Map.of());
+                });
+        ExecutorService callers = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<CallToolResult>> waiting = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                waiting.add(callers.submit(() -> call(client, "risky", Map.of())));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (asked.get() < 4 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(asked).hasValue(4);
+
+            CallToolResult fifth = call(client, "risky", Map.of());
+            assertDenied(fifth, ReasonCode.CONFIRMATION_UNAVAILABLE);
+            assertThat(textOf(fifth)).contains("too many confirmations are waiting");
+            answer.countDown();
+            for (Future<CallToolResult> each : waiting) {
+                assertDenied(each.get(10, TimeUnit.SECONDS), ReasonCode.USER_DECLINED);
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+        assertThat(textOf(call(client, "risky", Map.of())))
+                .as("answered questions free their places")
+                .startsWith("USER_DECLINED: ");
+        assertThat(risky.runs).hasValue(0);
     }
 
     @Test

@@ -58,6 +58,9 @@ public final class Pipeline {
             McpSchema.METHOD_TOOLS_CALL,
             McpSchema.METHOD_LOGGING_SET_LEVEL);
 
+    /** The longest arguments (canonical JSON, in characters) a confirmation question shows. */
+    static final int MAX_CONFIRMATION_ARGUMENTS = 2_000;
+
     private final String serverName;
     private final PolicyToolGuard guard;
     private final Semaphore serverPermits;
@@ -69,6 +72,7 @@ public final class Pipeline {
     private final ExecutorService toolThreads;
     private final JsonSchemaValidator schemas;
     private final Map<String, SecuredTool> tools = new ConcurrentHashMap<>();
+    private final PendingConfirmations pending = new PendingConfirmations();
     private final String callPrefix;
     private final AtomicLong calls = new AtomicLong();
     private volatile ToolSurface surface;
@@ -113,8 +117,9 @@ public final class Pipeline {
      *   <li>arguments: size limit, then the tool's input schema;
      *   <li>rate limit of the tool for this caller (its principal when authenticated, else its
      *       session);
+     *   <li>confirmation by the user, for {@code confirm} tools, before any permit is taken (an
+     *       unanswered question holds no slot);
      *   <li>concurrency: server-wide and the tool's own permits;
-     *   <li>confirmation by the user, for {@code confirm} tools;
      *   <li>the tool's code, under its deadline, with the call bound as {@link CallContext};
      *   <li>output size cap;
      *   <li>redaction of every token and secret handed out;
@@ -138,18 +143,21 @@ public final class Pipeline {
             if (!decision.allowed() || inbound.exchange() == null) {
                 return Mono.just(finish(call, Outcome.denied(decision.allowed() ? unroutable(call) : decision)));
             }
-            Permits permits = Permits.acquire(serverPermits, tool);
-            if (permits.refusal() != null) {
-                return Mono.just(finish(call, Outcome.denied(permits.refusal())));
-            }
             return confirm(call, tool)
-                    .flatMap(confirmed -> confirmed.allowed()
-                            ? invoke(call, tool, permits)
-                            : Mono.just(permits.releaseWith(Outcome.denied(confirmed))))
-                    .map(outcome -> capOutput(tool, outcome))
-                    .map(this::redact)
-                    .doOnCancel(permits::releaseUnlessHanded)
-                    .doOnError(error -> permits.releaseUnlessHanded())
+                    .flatMap(confirmed -> {
+                        if (!confirmed.allowed()) {
+                            return Mono.just(Outcome.denied(confirmed));
+                        }
+                        Permits permits = Permits.acquire(serverPermits, tool);
+                        if (permits.refusal() != null) {
+                            return Mono.just(Outcome.denied(permits.refusal()));
+                        }
+                        return invoke(call, tool, permits)
+                                .map(outcome -> capOutput(tool, outcome))
+                                .map(this::redact)
+                                .doOnCancel(permits::releaseUnlessHanded)
+                                .doOnError(error -> permits.releaseUnlessHanded());
+                    })
                     .map(outcome -> finish(call, outcome));
         });
     }
@@ -287,16 +295,32 @@ public final class Pipeline {
                     "tool '" + name + "' needs the user's confirmation, but this client cannot ask (no elicitation)"));
         }
         String json = call.arguments.json();
-        String shown = json.length() > 500 ? json.substring(0, 500) + "..." : json;
+        if (json.length() > MAX_CONFIRMATION_ARGUMENTS) {
+            return Mono.just(Decision.deny(
+                    ReasonCode.ARGUMENTS_TOO_LARGE,
+                    "the arguments of tool '" + name + "' are too long to show the user whole for confirmation ("
+                            + json.length() + " characters, at most " + MAX_CONFIRMATION_ARGUMENTS + ")"));
+        }
+        String shown = Untrusted.text(json, Integer.MAX_VALUE); // every argument, control and bidi characters escaped
         McpSchema.ElicitRequest question = McpSchema.ElicitFormRequest.builder(
                         "Allow the tool '" + name + "' to run with these arguments? " + shown,
                         Map.of("type", "object", "properties", Map.of()))
                 .build();
+        String session = "session:" + call.context.sessionId();
+        String[] keys =
+                call.inbound.caller() == null ? new String[] {session} : new String[] {session, rateKey(call.inbound)};
+        if (!pending.take(keys)) {
+            return Mono.just(Decision.deny(
+                    ReasonCode.CONFIRMATION_UNAVAILABLE,
+                    "too many confirmations are waiting for this caller's answer (at most " + PendingConfirmations.MAX
+                            + "); answer them first"));
+        }
         Duration wait = confirmationTimeout;
         return call.inbound
                 .exchange()
                 .createElicitation(question)
                 .timeout(wait)
+                .doFinally(signal -> pending.give(keys))
                 .map(answer -> answer.action() == ElicitResult.Action.ACCEPT
                         ? Decision.allow()
                         : Decision.deny(
@@ -501,6 +525,39 @@ public final class Pipeline {
     }
 
     /**
+     * Confirmation questions waiting for an answer, counted per session and per caller (the
+     * principal when authenticated): at most {@link #MAX} each, so unanswered questions cannot pile
+     * up. Thread-safe.
+     */
+    private static final class PendingConfirmations {
+        static final int MAX = 4;
+        private final Map<String, Integer> counts = new ConcurrentHashMap<>();
+
+        /** Takes one place under every key, or none and false when a key is full. */
+        boolean take(String[] keys) {
+            for (int i = 0; i < keys.length; i++) {
+                if (counts.merge(keys[i], 1, Integer::sum) > MAX) {
+                    for (int j = 0; j <= i; j++) {
+                        release(keys[j]);
+                    }
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        void give(String[] keys) {
+            for (String key : keys) {
+                release(key);
+            }
+        }
+
+        private void release(String key) {
+            counts.computeIfPresent(key, (k, count) -> count <= 1 ? null : count - 1);
+        }
+    }
+
+    /**
      * A call's hold on the server's and its tool's concurrency permits. Released exactly once:
      * by the tool's code when it really stops (even after its timeout), or here when the call
      * ends before the tool was handed the call.
@@ -559,11 +616,6 @@ public final class Pipeline {
             if (!handed.get()) {
                 release();
             }
-        }
-
-        Outcome releaseWith(Outcome outcome) {
-            release();
-            return outcome;
         }
     }
 }
