@@ -23,6 +23,12 @@ import java.util.regex.Pattern;
  * @param readTimeout longest silence on a connection, 1 s to 10 min; a request body must also
  *     arrive at {@link #MIN_REQUEST_BYTES_PER_SECOND} or faster, so a client trickling bytes holds
  *     no worker thread for long
+ * @param maxSessionsPerPrincipal live sessions one authenticated principal (token subject and
+ *     client) may hold at once, 1 to 100,000, so one caller cannot take every session; an {@code
+ *     initialize} beyond it is refused with HTTP 503
+ * @param maxSessionStateBytes the most a session keeps of what its client declares (client info
+ *     and capabilities of its {@code initialize}, as JSON), 256 bytes to 1 MiB; a larger {@code
+ *     initialize} is refused with HTTP 413
  */
 public record TransportPolicy(
         String bind,
@@ -31,7 +37,9 @@ public record TransportPolicy(
         Optional<BearerAuthPolicy> auth,
         int maxSessions,
         Duration sessionIdleTimeout,
-        Duration readTimeout) {
+        Duration readTimeout,
+        int maxSessionsPerPrincipal,
+        long maxSessionStateBytes) {
 
     /** The bind address when the policy sets none. */
     public static final String DEFAULT_BIND = "127.0.0.1";
@@ -43,6 +51,10 @@ public record TransportPolicy(
     public static final Duration DEFAULT_SESSION_IDLE_TIMEOUT = Duration.ofMinutes(30);
     /** Read timeout when the policy sets none. */
     public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(60);
+    /** Live sessions of one principal when the policy sets none. */
+    public static final int DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 10;
+    /** What a session keeps of its client's declarations when the policy sets none: 16 KiB. */
+    public static final long DEFAULT_MAX_SESSION_STATE_BYTES = 16 * 1024;
     /** Slowest accepted request body, in bytes per second (averaged over the body). */
     public static final long MIN_REQUEST_BYTES_PER_SECOND = 1024;
 
@@ -59,7 +71,9 @@ public record TransportPolicy(
                 .check(
                         "sessionIdleTimeout",
                         Checks.between(sessionIdleTimeout, Duration.ofSeconds(10), Duration.ofHours(24)))
-                .check("readTimeout", Checks.between(readTimeout, Duration.ofSeconds(1), Duration.ofMinutes(10)));
+                .check("readTimeout", Checks.between(readTimeout, Duration.ofSeconds(1), Duration.ofMinutes(10)))
+                .check("maxSessionsPerPrincipal", Checks.between(maxSessionsPerPrincipal, 1, 100_000))
+                .check("maxSessionStateBytes", Checks.sizeBetween(maxSessionStateBytes, 256, 1024 * 1024));
         if (bind != null && auth != null && auth.isEmpty() && allowPublicBind && !IpLiterals.isLoopback(bind)) {
             checks.check(
                     "auth",
@@ -85,7 +99,9 @@ public record TransportPolicy(
                 auth,
                 DEFAULT_MAX_SESSIONS,
                 DEFAULT_SESSION_IDLE_TIMEOUT,
-                DEFAULT_READ_TIMEOUT);
+                DEFAULT_READ_TIMEOUT,
+                DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
+                DEFAULT_MAX_SESSION_STATE_BYTES);
     }
 
     /** Loopback only, no browser origins. */
@@ -129,8 +145,26 @@ public record TransportPolicy(
         private Integer maxSessions;
         private Duration sessionIdleTimeout;
         private Duration readTimeout;
+        private Integer maxSessionsPerPrincipal;
+        private Long maxSessionStateBytes;
 
         private Builder() {}
+
+        /** Live sessions of one principal; default {@link #DEFAULT_MAX_SESSIONS_PER_PRINCIPAL}. */
+        public Builder maxSessionsPerPrincipal(int max) {
+            Checks.requireUnset(maxSessionsPerPrincipal, "maxSessionsPerPrincipal");
+            Checks.require("maxSessionsPerPrincipal", Checks.between(max, 1, 100_000));
+            maxSessionsPerPrincipal = max;
+            return this;
+        }
+
+        /** What a session keeps of its client's declarations; default {@link #DEFAULT_MAX_SESSION_STATE_BYTES}. */
+        public Builder maxSessionStateBytes(long bytes) {
+            Checks.requireUnset(maxSessionStateBytes, "maxSessionStateBytes");
+            Checks.require("maxSessionStateBytes", Checks.sizeBetween(bytes, 256, 1024 * 1024));
+            maxSessionStateBytes = bytes;
+            return this;
+        }
 
         /** Live sessions at once; default {@link #DEFAULT_MAX_SESSIONS}. */
         public Builder maxSessions(int max) {
@@ -197,7 +231,9 @@ public record TransportPolicy(
                     Optional.ofNullable(auth),
                     maxSessions == null ? DEFAULT_MAX_SESSIONS : maxSessions,
                     sessionIdleTimeout == null ? DEFAULT_SESSION_IDLE_TIMEOUT : sessionIdleTimeout,
-                    readTimeout == null ? DEFAULT_READ_TIMEOUT : readTimeout);
+                    readTimeout == null ? DEFAULT_READ_TIMEOUT : readTimeout,
+                    maxSessionsPerPrincipal == null ? DEFAULT_MAX_SESSIONS_PER_PRINCIPAL : maxSessionsPerPrincipal,
+                    maxSessionStateBytes == null ? DEFAULT_MAX_SESSION_STATE_BYTES : maxSessionStateBytes);
         }
     }
 }

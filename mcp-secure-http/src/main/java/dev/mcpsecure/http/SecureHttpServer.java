@@ -243,8 +243,11 @@ public final class SecureHttpServer implements AutoCloseable {
                     + "/.well-known/oauth-protected-resource"
                     + (resourceUri.getRawPath() == null ? "" : resourceUri.getRawPath());
 
-            SessionTable sessions =
-                    new SessionTable(transport.maxSessions(), transport.sessionIdleTimeout(), sessionClock);
+            SessionTable sessions = new SessionTable(
+                    transport.maxSessions(),
+                    transport.maxSessionsPerPrincipal(),
+                    transport.sessionIdleTimeout(),
+                    sessionClock);
             SessionReaper reaper = new SessionReaper(sessions);
             SecureMcpServer mcp = server.build(provider);
             HttpGate gate = new HttpGate(new HttpGate.Settings(

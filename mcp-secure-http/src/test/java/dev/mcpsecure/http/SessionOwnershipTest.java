@@ -50,6 +50,7 @@ class SessionOwnershipTest {
     void start() {
         http = server(
                 3,
+                3,
                 ToolPolicy.builder("echo").rateLimit(3, Duration.ofMinutes(1)).build());
         endpoint = http.endpoint();
     }
@@ -59,12 +60,13 @@ class SessionOwnershipTest {
         http.close();
     }
 
-    SecureHttpServer server(int maxSessions, ToolPolicy echo) {
+    SecureHttpServer server(int maxSessions, int perPrincipal, ToolPolicy echo) {
         SecurityPolicy policy = SecurityPolicy.builder()
                 .server("owned", "")
                 .tool(echo)
                 .transport(TransportPolicy.builder()
                         .maxSessions(maxSessions)
+                        .maxSessionsPerPrincipal(perPrincipal)
                         .auth(new BearerAuthPolicy(
                                 Tokens.RESOURCE,
                                 Tokens.ISSUER,
@@ -196,9 +198,60 @@ class SessionOwnershipTest {
     }
 
     @Test
+    void onePrincipalCannotTakeEverySession() {
+        http.close();
+        http = server(20, 2, ToolPolicy.readOnly("echo"));
+        endpoint = http.endpoint();
+        String first = McpHttp.session(endpoint, OWNER);
+        McpHttp.session(endpoint, OWNER);
+        audit.clear();
+
+        McpHttp.Answer third = McpHttp.post(endpoint, OWNER, null, Map.of(), McpHttp.initialize(3));
+
+        assertThat(third.status()).isEqualTo(503);
+        assertThat(third.json().path("error").path("message").asString())
+                .contains("this caller holds its maximum of 2 live sessions");
+        assertThat(audit.reasons()).containsExactly(ReasonCode.SESSION_LIMIT);
+        assertThat(McpHttp.session(endpoint, INTRUDER))
+                .as("another principal still gets one")
+                .isNotBlank();
+        assertThat(McpHttp.bodiless("DELETE", endpoint, OWNER, first).status()).isEqualTo(200);
+        assertThat(McpHttp.session(endpoint, OWNER))
+                .as("a place freed by DELETE")
+                .isNotBlank();
+        assertThat(http.liveSessions()).isEqualTo(3);
+    }
+
+    @Test
+    void aSessionKeepsNoMoreOfItsClientsDeclarationsThanTheLimit() {
+        String huge = "x".repeat(20_000);
+        audit.clear();
+
+        McpHttp.Answer answer = McpHttp.post(
+                endpoint,
+                OWNER,
+                null,
+                Map.of(),
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+                        + "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"" + huge
+                        + "\",\"version\":\"1\"}}}");
+
+        assertThat(answer.status()).isEqualTo(413);
+        assertThat(answer.json()
+                        .path("error")
+                        .path("data")
+                        .path("dev.mcpsecure/reason")
+                        .asString())
+                .isEqualTo("REQUEST_TOO_LARGE");
+        assertThat(answer.response().body()).doesNotContain(huge.substring(0, 200));
+        assertThat(audit.reasons()).containsExactly(ReasonCode.REQUEST_TOO_LARGE);
+        assertThat(http.liveSessions()).isZero();
+    }
+
+    @Test
     void theSessionCapHoldsUnderConcurrentInitialize() throws Exception {
         http.close();
-        http = server(5, ToolPolicy.readOnly("echo"));
+        http = server(5, 100, ToolPolicy.readOnly("echo"));
         endpoint = http.endpoint();
         ExecutorService pool = Executors.newFixedThreadPool(16);
         try {

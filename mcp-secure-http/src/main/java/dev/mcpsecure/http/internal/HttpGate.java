@@ -260,6 +260,22 @@ public final class HttpGate implements Filter {
                                 + " Mcp-Session-Id");
                 return;
             }
+            if (initialize) {
+                long state = JSON.writeValueAsBytes(root.path("params").path("clientInfo")).length
+                        + JSON.writeValueAsBytes(root.path("params").path("capabilities")).length;
+                long limit = settings.policy().transport().maxSessionStateBytes();
+                if (state > limit) {
+                    refuse(
+                            out,
+                            413,
+                            caller,
+                            null,
+                            ReasonCode.REQUEST_TOO_LARGE,
+                            "the client info and capabilities of this initialize are " + state + " bytes, over the "
+                                    + limit + " a session keeps (transport.maxSessionStateBytes)");
+                    return;
+                }
+            }
             if (!admitRequests(root, caller, session, out)) {
                 return;
             }
@@ -268,9 +284,12 @@ public final class HttpGate implements Filter {
         if (caller != null) {
             forward.setAttribute(CALLER, caller);
         }
+        String principal = caller == null ? null : caller.principal();
         boolean reserved = false;
         if (initialize) {
-            if (!settings.sessions().reserve()) {
+            SessionTable.Reservation place = settings.sessions().reserve(principal);
+            if (place != SessionTable.Reservation.TAKEN) {
+                TransportPolicy transport = settings.policy().transport();
                 out.setHeader("Retry-After", "30");
                 refuse(
                         out,
@@ -278,20 +297,22 @@ public final class HttpGate implements Filter {
                         caller,
                         null,
                         ReasonCode.SESSION_LIMIT,
-                        "the server has its maximum of "
-                                + settings.policy().transport().maxSessions() + " live sessions; try again later");
+                        place == SessionTable.Reservation.SERVER_FULL
+                                ? "the server has its maximum of " + transport.maxSessions()
+                                        + " live sessions; try again later"
+                                : "this caller holds its maximum of " + transport.maxSessionsPerPrincipal()
+                                        + " live sessions; end one (DELETE) or let one expire");
                 return;
             }
             reserved = true;
         }
         // a new session is known before its id reaches the client, whose next request follows at once
-        SdkResponse answered = new SdkResponse(
-                out, initialize ? settings.sessions() : null, caller == null ? null : caller.principal());
+        SdkResponse answered = new SdkResponse(out, initialize ? settings.sessions() : null, principal);
         try {
             chain.doFilter(forward, answered);
         } finally {
             if (reserved) {
-                settings.sessions().created();
+                settings.sessions().created(principal, answered.opened());
             }
         }
         if (answered.refusedStatus() != 0) {
@@ -334,12 +355,18 @@ public final class HttpGate implements Filter {
         private final SessionTable sessions;
         private final String owner;
         private int refusedStatus;
+        private boolean opened;
 
         /** @param sessions where to record a session the SDK opens, or {@code null} when none may open */
         SdkResponse(HttpServletResponse response, SessionTable sessions, String owner) {
             super(response);
             this.sessions = sessions;
             this.owner = owner;
+        }
+
+        /** Whether the SDK opened a session in this answer. */
+        boolean opened() {
+            return opened;
         }
 
         /** The error status the SDK answered with, or 0. */
@@ -402,8 +429,9 @@ public final class HttpGate implements Filter {
         }
 
         private void capture(String name, String value) {
-            if (sessions != null && "Mcp-Session-Id".equalsIgnoreCase(name) && value != null) {
+            if (sessions != null && !opened && "Mcp-Session-Id".equalsIgnoreCase(name) && value != null) {
                 sessions.opened(value, owner);
+                opened = true;
             }
         }
     }

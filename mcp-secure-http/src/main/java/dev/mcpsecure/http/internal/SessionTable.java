@@ -2,17 +2,18 @@ package dev.mcpsecure.http.internal;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
  * The MCP sessions the HTTP gate lets through: created by a successful {@code initialize}, ended
  * by a {@code DELETE} or by staying idle longer than the timeout, each owned by the principal that
- * created it (none without authentication). Counts live sessions and those being created against
- * the cap, so concurrent {@code initialize} requests cannot pass it together. Thread-safe.
+ * created it (none without authentication). Live sessions and those being created count against
+ * the server's cap and the owner's, so concurrent {@code initialize} requests cannot pass either.
+ * Thread-safe: a request's lookup ({@link #touch}) takes no lock; creating and ending sessions do.
  */
 public final class SessionTable {
 
@@ -26,43 +27,70 @@ public final class SessionTable {
         EXPIRED
     }
 
+    /** Whether a session may be created. */
+    public enum Reservation {
+        /** A place is taken; give it back with {@link #created}. */
+        TAKEN,
+        /** The server has its maximum of live sessions. */
+        SERVER_FULL,
+        /** The caller has its maximum of live sessions. */
+        PRINCIPAL_FULL
+    }
+
     private final int max;
+    private final int maxPerPrincipal;
     private final long idleNanos;
     private final LongSupplier nanoTime;
     private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
     private final Map<String, String> owners = new ConcurrentHashMap<>();
-    private final AtomicInteger creating = new AtomicInteger();
+    /** Guarded by this: live and being-created sessions per owner (none for unauthenticated ones). */
+    private final Map<String, Integer> held = new HashMap<>();
+    /** Guarded by this. */
+    private int creating;
 
-    /** @param nanoTime the clock, {@code System::nanoTime} outside tests */
-    public SessionTable(int max, Duration idle, LongSupplier nanoTime) {
+    /**
+     * @param maxPerPrincipal live sessions one authenticated principal may hold
+     * @param nanoTime the clock, {@code System::nanoTime} outside tests
+     */
+    public SessionTable(int max, int maxPerPrincipal, Duration idle, LongSupplier nanoTime) {
         this.max = max;
+        this.maxPerPrincipal = maxPerPrincipal;
         this.idleNanos = idle.toNanos();
         this.nanoTime = nanoTime;
     }
 
     /**
-     * Takes a place for a session about to be created, if the cap leaves one; give it back with
-     * {@link #created()} once the {@code initialize} request is done, whether or not it opened one.
+     * Takes a place for a session {@code owner} ({@code null}: no authentication) is about to
+     * create, if the caps leave one; give it back with {@link #created} once the {@code
+     * initialize} request is done, whether or not it opened one.
      */
-    public boolean reserve() {
-        while (true) {
-            int pending = creating.get();
-            if (lastSeen.size() + pending >= max) {
-                return false;
-            }
-            if (creating.compareAndSet(pending, pending + 1)) {
-                return true;
-            }
+    public synchronized Reservation reserve(String owner) {
+        if (lastSeen.size() + creating >= max) {
+            return Reservation.SERVER_FULL;
+        }
+        if (owner != null && held.getOrDefault(owner, 0) >= maxPerPrincipal) {
+            return Reservation.PRINCIPAL_FULL;
+        }
+        creating++;
+        if (owner != null) {
+            held.merge(owner, 1, Integer::sum);
+        }
+        return Reservation.TAKEN;
+    }
+
+    /**
+     * Gives back a place {@link #reserve} took for {@code owner}; a session it opened meanwhile
+     * ({@link #opened}) now counts itself.
+     */
+    public synchronized void created(String owner, boolean opened) {
+        creating--;
+        if (owner != null && !opened) {
+            release(owner);
         }
     }
 
-    /** Gives back a place {@link #reserve()} took (the session, if opened, now counts itself). */
-    public void created() {
-        creating.decrementAndGet();
-    }
-
     /** Records a session the SDK just created, owned by {@code owner} ({@code null}: no authentication). */
-    public void opened(String id, String owner) {
+    public synchronized void opened(String id, String owner) {
         owners.put(id, owner == null ? "" : owner);
         lastSeen.put(id, nanoTime.getAsLong());
     }
@@ -77,9 +105,10 @@ public final class SessionTable {
     }
 
     /** Forgets a deleted session. */
-    public void closed(String id) {
-        lastSeen.remove(id);
-        owners.remove(id);
+    public synchronized void closed(String id) {
+        if (lastSeen.remove(id) != null) {
+            ended(id);
+        }
     }
 
     /** Looks {@code id} up for a request, resetting its idle clock when it is live. */
@@ -90,11 +119,7 @@ public final class SessionTable {
             return State.UNKNOWN;
         }
         if (now - seen > idleNanos) {
-            if (lastSeen.remove(id, seen)) {
-                owners.remove(id);
-                return State.EXPIRED;
-            }
-            return State.UNKNOWN;
+            return expire(id, seen) ? State.EXPIRED : State.UNKNOWN;
         }
         lastSeen.replace(id, seen, now);
         return State.LIVE;
@@ -105,8 +130,7 @@ public final class SessionTable {
         long now = nanoTime.getAsLong();
         List<String> expired = new ArrayList<>();
         lastSeen.forEach((id, seen) -> {
-            if (now - seen > idleNanos && lastSeen.remove(id, seen)) {
-                owners.remove(id);
+            if (now - seen > idleNanos && expire(id, seen)) {
                 expired.add(id);
             }
         });
@@ -116,5 +140,26 @@ public final class SessionTable {
     /** Live sessions now. */
     public int live() {
         return lastSeen.size();
+    }
+
+    private synchronized boolean expire(String id, Long seen) {
+        if (!lastSeen.remove(id, seen)) {
+            return false;
+        }
+        ended(id);
+        return true;
+    }
+
+    /** Guarded by this. */
+    private void ended(String id) {
+        String owner = owners.remove(id);
+        if (owner != null && !owner.isEmpty()) {
+            release(owner);
+        }
+    }
+
+    /** Guarded by this. */
+    private void release(String owner) {
+        held.computeIfPresent(owner, (key, count) -> count <= 1 ? null : count - 1);
     }
 }

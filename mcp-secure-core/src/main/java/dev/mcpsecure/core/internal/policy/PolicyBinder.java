@@ -454,11 +454,21 @@ public final class PolicyBinder {
         int maxSessions = integer(s, "maxSessions", TransportPolicy.DEFAULT_MAX_SESSIONS);
         Duration idle = duration(s, "sessionIdleTimeout", TransportPolicy.DEFAULT_SESSION_IDLE_TIMEOUT);
         Duration readTimeout = duration(s, "readTimeout", TransportPolicy.DEFAULT_READ_TIMEOUT);
+        int perPrincipal = integer(s, "maxSessionsPerPrincipal", TransportPolicy.DEFAULT_MAX_SESSIONS_PER_PRINCIPAL);
+        long stateBytes = size(s, "maxSessionStateBytes", TransportPolicy.DEFAULT_MAX_SESSION_STATE_BYTES);
         return finish(
                 s,
                 before,
                 () -> new TransportPolicy(
-                        bind, allowPublicBind, origins, Optional.ofNullable(auth), maxSessions, idle, readTimeout));
+                        bind,
+                        allowPublicBind,
+                        origins,
+                        Optional.ofNullable(auth),
+                        maxSessions,
+                        idle,
+                        readTimeout,
+                        perPrincipal,
+                        stateBytes));
     }
 
     private BearerAuthPolicy auth(Section s) {
