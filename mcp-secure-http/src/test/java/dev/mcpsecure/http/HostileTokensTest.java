@@ -201,7 +201,9 @@ class HostileTokensTest {
         String challenge = answer.header("www-authenticate");
         assertThat(challenge)
                 .startsWith("Bearer ")
-                .contains("resource_metadata=\"https://mcp.test/.well-known/oauth-protected-resource/mcp\"");
+                .contains("resource_metadata=\"https://mcp.test/.well-known/oauth-protected-resource/mcp\"")
+                .as("names the scopes the resource's tools need")
+                .endsWith(", scope=\"admin\"");
         assertThat(challenge).matches("[\\x20-\\x7e]+").hasSizeLessThan(600);
         assertThat(answer.header("x-injected")).isNull();
         if (reason == ReasonCode.TOKEN_INVALID) {

@@ -101,7 +101,9 @@ class HttpAbuseTest {
             out.write(body);
             out.flush();
             socket.shutdownOutput();
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            McpHttp.assertNoInternals(response);
+            return response;
         }
     }
 

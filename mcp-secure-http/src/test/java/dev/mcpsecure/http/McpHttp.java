@@ -98,12 +98,24 @@ final class McpHttp {
     private static Answer send(HttpRequest request) {
         try {
             HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            assertNoInternals(response.body());
             return new Answer(response.statusCode(), response);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Every body the HTTP tests receive passes here: none may carry a stack frame, an exception
+     * class name or a source file name.
+     */
+    static void assertNoInternals(String body) {
+        if (body.matches(
+                "(?s).*(\\tat [a-z]|\\b[A-Z]\\w*(Exception|Error)\\b|\\.java\\b|\\bat (java|io|org|dev)\\.).*")) {
+            throw new AssertionError("a response body shows internals: " + body);
         }
     }
 

@@ -516,12 +516,19 @@ public final class HttpGate implements Filter {
         return true;
     }
 
+    /**
+     * The {@code WWW-Authenticate} challenge of a 401: the protected resource metadata, and the
+     * scopes the resource's tools need, when any do.
+     */
     private String challenge(Decision decision) {
         String metadataPart = "resource_metadata=\"" + settings.metadataUrl() + "\"";
+        Set<String> scopes = new LinkedHashSet<>();
+        settings.policy().tools().forEach(tool -> scopes.addAll(tool.scopes()));
+        String scopePart = scopes.isEmpty() ? "" : ", scope=\"" + String.join(" ", scopes) + "\"";
         return decision.reason() == ReasonCode.TOKEN_MISSING
-                ? "Bearer " + metadataPart
+                ? "Bearer " + metadataPart + scopePart
                 : "Bearer error=\"invalid_token\", error_description=\"" + headerSafe(decision.detail()) + "\", "
-                        + metadataPart;
+                        + metadataPart + scopePart;
     }
 
     private void refuse(
