@@ -60,7 +60,9 @@ final class LoadRig implements AutoCloseable {
                 text -> text.replace("port: " + SampleApi.DEFAULT_PORT, "port: " + api.port())
                                 // the sample's limits are for one person at a keyboard
                                 .replace("    rateLimit: 30/1m", "    rateLimit: 1000000/1m\n    maxConcurrency: 256")
-                        + "\nlimits:\n  maxConcurrentCalls: 256\ntransport:\n  maxSessions: 1000\n  auth:\n"
+                        // every load client calls with the same service principal's token, one session each
+                        + "\nlimits:\n  maxConcurrentCalls: 256\ntransport:\n  maxSessions: 1000\n"
+                        + "  maxSessionsPerPrincipal: 1000\n  auth:\n"
                         + "    resource: " + resource + "\n    issuer: " + issuer + "\n    jwksUrl: "
                         + bao.address() + "/v1/identity/oidc/.well-known/keys\n");
         SecurityPolicy policy = PolicyLoader.load(policyFile);
