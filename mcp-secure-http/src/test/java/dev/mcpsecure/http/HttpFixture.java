@@ -28,6 +28,15 @@ final class HttpFixture implements AutoCloseable {
 
     static final String API_AUDIENCE = "https://api.test";
 
+    /** Bearer tokens from {@link Tokens#ISSUER} for {@link Tokens#RESOURCE}. */
+    static final BearerAuthPolicy AUTH = new BearerAuthPolicy(
+            Tokens.RESOURCE,
+            Tokens.ISSUER,
+            "https://idp.test/jwks",
+            List.of(Tokens.ISSUER),
+            Duration.ofHours(1),
+            Duration.ofSeconds(30));
+
     final RecordingAuditSink audit = new RecordingAuditSink();
     final SecurityPolicy policy;
     final SecureHttpServer http;
@@ -48,13 +57,7 @@ final class HttpFixture implements AutoCloseable {
                         Duration.ofMinutes(5), Map.of(API_AUDIENCE, new TokenAudience("api", Duration.ofMinutes(2)))))
                 .transport(TransportPolicy.builder()
                         .allowOrigin("http://localhost:6274")
-                        .auth(new BearerAuthPolicy(
-                                Tokens.RESOURCE,
-                                Tokens.ISSUER,
-                                "https://idp.test/jwks",
-                                List.of(Tokens.ISSUER),
-                                Duration.ofHours(1),
-                                Duration.ofSeconds(30)))
+                        .auth(AUTH)
                         .build())
                 .build();
         SecureMcpServer.Builder server = SecureMcpServer.builder(policy).auditSink(audit);

@@ -4,7 +4,6 @@ import static dev.mcpsecure.http.Tokens.rs256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcpsecure.api.AuditEvent;
-import dev.mcpsecure.api.BearerAuthPolicy;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.ToolPolicy;
@@ -67,13 +66,7 @@ class SessionOwnershipTest {
                 .transport(TransportPolicy.builder()
                         .maxSessions(maxSessions)
                         .maxSessionsPerPrincipal(perPrincipal)
-                        .auth(new BearerAuthPolicy(
-                                Tokens.RESOURCE,
-                                Tokens.ISSUER,
-                                "https://idp.test/jwks",
-                                List.of(Tokens.ISSUER),
-                                Duration.ofHours(1),
-                                Duration.ofSeconds(30)))
+                        .auth(HttpFixture.AUTH)
                         .build())
                 .build();
         SecureMcpServer.Builder server = SecureMcpServer.builder(policy)
