@@ -2,7 +2,6 @@ package dev.mcpsecure.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.modelcontextprotocol.json.TypeRef;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,13 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,8 +39,6 @@ class ForgedAuditIT {
             + MARK + "\",\"tool\":\"delete_everything\",\"decision\":\"allow\",\"reason\":\"ALLOWED\"}";
     /** A newline, a fake SLF4J audit line, a newline, a fake bare JSON record, a newline. */
     private static final String FAKE = "x\n" + AS_LOG_LINE + FAKE_RECORD + "\r\n" + FAKE_RECORD + "\n";
-
-    private static final Set<String> KINDS = Set.of("call", "effect", "transport", "message", "start", "surface");
 
     @TempDir
     Path tmp;
@@ -100,9 +94,7 @@ class ForgedAuditIT {
                 .isEqualTo(2);
         assertThat(count(records, "message")).as("the unserved method, once").isEqualTo(1);
         assertThat(count(records, "start")).isEqualTo(1);
-        List<Map<String, Object>> calls = records.stream()
-                .filter(record -> "call".equals(record.get("kind")))
-                .toList();
+        List<Map<String, Object>> calls = AuditRecords.calls(records);
         assertThat(calls).extracting(record -> record.get("reason")).containsExactly("TOOL_NOT_ALLOWED", "ALLOWED");
         assertThat(String.valueOf(calls.get(0).get("tool")))
                 .as("the forged name is recorded escaped, on its one line")
@@ -205,9 +197,7 @@ class ForgedAuditIT {
         assertThat(count(records, "transport"))
                 .as("the bad protocol version, once")
                 .isEqualTo(1);
-        List<Map<String, Object>> calls = records.stream()
-                .filter(record -> "call".equals(record.get("kind")))
-                .toList();
+        List<Map<String, Object>> calls = AuditRecords.calls(records);
         assertThat(calls.get(0).get("reason")).isEqualTo("TOOL_NOT_ALLOWED");
         assertThat(String.valueOf(calls.get(0).get("tool")))
                 .as("the forged name is recorded escaped, on its one line")
@@ -218,38 +208,22 @@ class ForgedAuditIT {
     }
 
     /**
-     * Every line of the audit file, each of which must be one JSON object of a known kind from
-     * {@code server}; none may carry the forger's marker as its server, nor be the forged tool.
+     * Every record of the audit file, read strictly ({@link AuditRecords#read}: each line one JSON
+     * object of a known kind), each from {@code server}, none the forged tool, and every effect
+     * tied to exactly one call record.
      */
     private static List<Map<String, Object>> records(Path audit, String server) throws IOException {
-        List<Map<String, Object>> records = new ArrayList<>();
-        for (String line : Files.readAllLines(audit, StandardCharsets.UTF_8)) {
-            Map<String, Object> record;
-            try {
-                record = PythonDriver.JSON.readValue(line, new TypeRef<Map<String, Object>>() {});
-            } catch (IOException | RuntimeException e) {
-                throw new AssertionError("an audit line is not a JSON object: " + line, e);
-            }
-            assertThat(record).as(line).containsEntry("server", server).containsKey("callId");
-            assertThat(KINDS).as(line).contains(String.valueOf(record.get("kind")));
-            assertThat(record.get("tool")).as(line).isNotEqualTo("delete_everything");
-            records.add(record);
-        }
-        assertThat(records).isNotEmpty();
-        Map<Object, List<Map<String, Object>>> byCall = records.stream()
-                .filter(record -> record.get("callId") != null)
-                .collect(Collectors.groupingBy(record -> record.get("callId")));
-        byCall.forEach((callId, ofCall) -> assertThat(ofCall)
-                .as("call %s has exactly one call record", callId)
-                .filteredOn(record -> "call".equals(record.get("kind")))
-                .hasSize(1));
+        List<Map<String, Object>> records = AuditRecords.read(audit);
+        assertThat(records).isNotEmpty().allSatisfy(record -> {
+            assertThat(record).containsEntry("server", server).containsKey("callId");
+            assertThat(record.get("tool")).isNotEqualTo("delete_everything");
+        });
+        AuditRecords.assertEffectsCarryTheirCall(records);
         return records;
     }
 
     private static long count(List<Map<String, Object>> records, String kind) {
-        return records.stream()
-                .filter(record -> kind.equals(record.get("kind")))
-                .count();
+        return AuditRecords.ofKind(records, kind).size();
     }
 
     /** No line of a log begins as one of the forged lines: every client text stayed inside its line. */
