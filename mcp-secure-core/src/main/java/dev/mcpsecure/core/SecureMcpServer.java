@@ -400,8 +400,7 @@ public final class SecureMcpServer implements AutoCloseable {
                                 .build())
                         .validateToolInputs(false) // the pipeline checks arguments, refusing with a reason code
                         .tools(specs)
-                        .addToolFilter((context, tool) -> Mono.just(
-                                surface.listable(tool) && VerifiedTokens.grants(context, policy, tool.name())))
+                        .addToolFilter((context, tool) -> Mono.just(pipeline.lists(tool, VerifiedTokens.of(context))))
                         .build();
                 surface.attach(built);
                 return new SecureMcpServer(built, pipeline, surface, sessions, builder);

@@ -191,6 +191,21 @@ public final class Pipeline {
         return refusal;
     }
 
+    /**
+     * Whether {@code tools/list} shows {@code tool} to {@code caller} ({@code null}: no
+     * authentication): the very definition mcp-secure registered and listed, and, for an
+     * authenticated caller, one whose scopes the caller holds — the admission step's scope rule.
+     */
+    public boolean lists(McpSchema.Tool tool, VerifiedToken caller) {
+        ToolSurface current = surface;
+        if (current == null || !current.listable(tool)) {
+            return false;
+        }
+        return caller == null
+                || (guard.policy(tool.name()) != null
+                        && guard.checkScopes(tool.name(), caller.scopes()).allowed());
+    }
+
     /** A call refused before the SDK saw it: the decision and the result already recorded. */
     public record Refusal(Decision decision, CallToolResult result) {}
 
