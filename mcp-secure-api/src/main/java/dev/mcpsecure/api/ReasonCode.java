@@ -131,5 +131,10 @@ public enum ReasonCode {
      * An HTTP request names a live MCP session that another principal owns; the caller is answered
      * as for an unknown session ({@link #SESSION_UNKNOWN}), the audit record says which.
      */
-    SESSION_NOT_OWNED
+    SESSION_NOT_OWNED,
+    /**
+     * A JSON-RPC response answers no request the server is waiting for in that session: an id it
+     * never sent, one already answered, or one whose wait ended.
+     */
+    RESPONSE_UNEXPECTED
 }

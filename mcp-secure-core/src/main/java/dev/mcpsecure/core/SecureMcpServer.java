@@ -345,7 +345,8 @@ public final class SecureMcpServer implements AutoCloseable {
         public SecureMcpServer build(McpStreamableServerTransportProvider transport) {
             Objects.requireNonNull(transport, "transport");
             Prepared prepared = prepare();
-            GuardedStreamableProvider guarded = new GuardedStreamableProvider(transport, prepared.surface());
+            GuardedStreamableProvider guarded =
+                    new GuardedStreamableProvider(transport, prepared.surface(), prepared.pipeline());
             return prepared.finish(McpServer.async(guarded), guarded, this);
         }
 

@@ -504,6 +504,32 @@ class SecureMcpServerTest {
         assertThat(accepted.runs).hasValue(1);
     }
 
+    /** Connects to a server whose one tool, {@code risky}, needs confirmation; {@code user} answers. */
+    private McpSyncClient connectConfirming(
+            CountingTool risky, Function<McpSchema.ElicitFormRequest, ElicitResult> user) {
+        return connect(
+                SecureMcpServer.builder(SecurityPolicy.builder()
+                                .tool(ToolPolicy.builder("risky").confirm(true).build())
+                                .build())
+                        .auditSink(audit)
+                        .tool(risky.spec),
+                user);
+    }
+
+    /** A user who, asked, runs {@code asked}, then answers {@code action} once {@code answer} opens (at most 10 s). */
+    private static Function<McpSchema.ElicitFormRequest, ElicitResult> slowUser(
+            Runnable asked, CountDownLatch answer, ElicitResult.Action action) {
+        return request -> {
+            asked.run();
+            try {
+                answer.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new ElicitResult(action, Map.of());
+        };
+    }
+
     @Test
     void anUnansweredConfirmationHoldsNoSlot() throws Exception {
         CountDownLatch asked = new CountDownLatch(1);
@@ -519,15 +545,7 @@ class SecureMcpServerTest {
                         .auditSink(audit)
                         .tool(risky.spec)
                         .tool(echo.spec),
-                request -> {
-                    asked.countDown();
-                    try {
-                        answer.await(10, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    return new ElicitResult(ElicitResult.Action.ACCEPT, Map.of());
-                });
+                slowUser(asked::countDown, answer, ElicitResult.Action.ACCEPT));
 
         CompletableFuture<CallToolResult> waiting =
                 CompletableFuture.supplyAsync(() -> call(client, "risky", Map.of()));
@@ -542,19 +560,39 @@ class SecureMcpServerTest {
     }
 
     @Test
+    void aSessionThatClosesEndsTheQuestionWaitingInIt() throws Exception {
+        CountDownLatch asked = new CountDownLatch(1);
+        CountingTool risky = new CountingTool("risky", "risky ran");
+        CountDownLatch never = new CountDownLatch(1); // the user never answers
+        McpSyncClient client = connectConfirming(risky, slowUser(asked::countDown, never, ElicitResult.Action.ACCEPT));
+        CompletableFuture.runAsync(() -> call(client, "risky", Map.of()));
+        assertThat(asked.await(10, TimeUnit.SECONDS)).isTrue();
+
+        lastBuilt.close();
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (audit.events().stream().noneMatch(event -> event.kind() == AuditEvent.Kind.CALL)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(audit.events())
+                .filteredOn(event -> event.kind() == AuditEvent.Kind.CALL)
+                .singleElement()
+                .satisfies(event -> {
+                    assertThat(event.reason()).isEqualTo(ReasonCode.CONFIRMATION_UNAVAILABLE);
+                    assertThat(event.detail()).endsWith("ended unanswered: the session ended");
+                });
+        assertThat(risky.runs).hasValue(0);
+    }
+
+    @Test
     void theQuestionShowsEveryArgumentEscapedOrTheCallIsRefused() {
         List<String> questions = new ArrayList<>();
         CountingTool risky = new CountingTool("risky", "risky ran");
-        McpSyncClient client = connect(
-                SecureMcpServer.builder(SecurityPolicy.builder()
-                                .tool(ToolPolicy.builder("risky").confirm(true).build())
-                                .build())
-                        .auditSink(audit)
-                        .tool(risky.spec),
-                request -> {
-                    questions.add(request.message());
-                    return new ElicitResult(ElicitResult.Action.DECLINE, Map.of());
-                });
+        McpSyncClient client = connectConfirming(risky, request -> {
+            questions.add(request.message());
+            return new ElicitResult(ElicitResult.Action.DECLINE, Map.of());
+        });
         String padding = " ".repeat(600);
 
         call(client, "risky", Map.of("aaa", padding, "target", "/etc/\u202eevil"));
@@ -576,21 +614,8 @@ class SecureMcpServerTest {
         CountDownLatch answer = new CountDownLatch(1);
         AtomicInteger asked = new AtomicInteger();
         CountingTool risky = new CountingTool("risky", "risky ran");
-        McpSyncClient client = connect(
-                SecureMcpServer.builder(SecurityPolicy.builder()
-                                .tool(ToolPolicy.builder("risky").confirm(true).build())
-                                .build())
-                        .auditSink(audit)
-                        .tool(risky.spec),
-                request -> {
-                    asked.incrementAndGet();
-                    try {
-                        answer.await(10, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    return new ElicitResult(ElicitResult.Action.DECLINE, Map.of());
-                });
+        McpSyncClient client =
+                connectConfirming(risky, slowUser(asked::incrementAndGet, answer, ElicitResult.Action.DECLINE));
         ExecutorService callers = Executors.newFixedThreadPool(4);
         try {
             List<Future<CallToolResult>> waiting = new ArrayList<>();

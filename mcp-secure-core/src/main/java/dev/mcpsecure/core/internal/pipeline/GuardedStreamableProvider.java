@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Wraps a streamable HTTP transport provider: a {@code tools/list_changed} notification from the
  * SDK first lets the {@link ToolSurface} look at the changed tools, then goes to the clients; the
  * sessions the SDK starts are known here by id, so the HTTP transport can end an idle one ({@link
- * #end}) in-process. Calls are handed to the pipeline by the transport's gate ({@code
+ * #end}) in-process; a session that ends, by {@link #end} or its client's DELETE ({@link #forget}),
+ * ends the confirmation questions waiting in it ({@link Pipeline#sessionEnded}). Calls are handed to the pipeline by the transport's gate ({@code
  * SecureHttpServer}). Thread-safe.
  */
 public final class GuardedStreamableProvider extends SurfaceNotifyingProvider<McpStreamableServerTransportProvider>
@@ -17,8 +18,12 @@ public final class GuardedStreamableProvider extends SurfaceNotifyingProvider<Mc
 
     private final Map<String, McpStreamableServerSession> sessions = new ConcurrentHashMap<>();
 
-    public GuardedStreamableProvider(McpStreamableServerTransportProvider delegate, ToolSurface surface) {
+    private final Pipeline pipeline;
+
+    public GuardedStreamableProvider(
+            McpStreamableServerTransportProvider delegate, ToolSurface surface, Pipeline pipeline) {
         super(delegate, surface);
+        this.pipeline = pipeline;
     }
 
     @Override
@@ -37,6 +42,7 @@ public final class GuardedStreamableProvider extends SurfaceNotifyingProvider<Mc
      */
     public void end(String id) {
         McpStreamableServerSession session = sessions.remove(id);
+        pipeline.sessionEnded(id);
         if (session != null) {
             session.delete().onErrorComplete().subscribe();
         }
@@ -45,5 +51,6 @@ public final class GuardedStreamableProvider extends SurfaceNotifyingProvider<Mc
     /** Forgets {@code id}: its client deleted it. */
     public void forget(String id) {
         sessions.remove(id);
+        pipeline.sessionEnded(id);
     }
 }

@@ -22,7 +22,8 @@ import reactor.core.publisher.Mono;
  * by the pipeline (refused with its reason code and audited) instead of by the SDK, which would
  * raise a JSON-RPC error or run a handler that bypasses the pipeline. Every other message goes to
  * the SDK's own session unchanged. A {@code tools/list_changed} notification from the SDK first
- * lets the surface look at the changed tools, then goes to the clients.
+ * lets the surface look at the changed tools, then goes to the clients. A session that closes
+ * ends the confirmation questions waiting in it ({@link Pipeline#sessionEnded}).
  *
  * <p>The SDK has no hook for this, so each session the SDK creates is wrapped in a {@link
  * McpServerSession} subclass that delegates every public method to it and looks at incoming
@@ -145,11 +146,13 @@ public final class GuardedTransportProvider extends SurfaceNotifyingProvider<Mcp
 
         @Override
         public Mono<Void> closeGracefully() {
+            pipeline.sessionEnded(sdk.getId());
             return sdk.closeGracefully();
         }
 
         @Override
         public void close() {
+            pipeline.sessionEnded(sdk.getId());
             sdk.close();
         }
     }

@@ -22,6 +22,7 @@ import io.modelcontextprotocol.spec.McpSchema.ElicitResult;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
@@ -38,6 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * The one call pipeline of a server: every {@code tools/call}, on every transport, passes {@link
@@ -324,18 +326,21 @@ public final class Pipeline {
         String session = "session:" + call.context.sessionId();
         String[] keys =
                 call.inbound.caller() == null ? new String[] {session} : new String[] {session, rateKey(call.inbound)};
-        if (!pending.take(keys)) {
+        Optional<Mono<String>> sessionEnded = pending.take(session, keys);
+        if (sessionEnded.isEmpty()) {
             return Mono.just(Decision.deny(
                     ReasonCode.CONFIRMATION_UNAVAILABLE,
                     "too many confirmations are waiting for this caller's answer (at most " + PendingConfirmations.MAX
                             + "); answer them first"));
         }
+        Connection connection = Connection.of(call.inbound.exchange().transportContext());
+        Mono<String> gone =
+                connection == null ? sessionEnded.get() : Mono.firstWithValue(sessionEnded.get(), connection.ended());
         Duration wait = confirmationTimeout;
-        return call.inbound
+        Mono<Decision> answered = call.inbound
                 .exchange()
                 .createElicitation(question)
                 .timeout(wait)
-                .doFinally(signal -> pending.give(keys))
                 .map(answer -> answer.action() == ElicitResult.Action.ACCEPT
                         ? Decision.allow()
                         : Decision.deny(
@@ -350,6 +355,20 @@ public final class Pipeline {
                                 "the user did not confirm tool '" + name + "' within " + wait.toSeconds() + "s")))
                 .onErrorResume(e -> Mono.just(Decision.deny(
                         ReasonCode.CONFIRMATION_UNAVAILABLE, "the client did not answer the confirmation request")));
+        Mono<Decision> abandoned = gone.map(why -> Decision.deny(
+                ReasonCode.CONFIRMATION_UNAVAILABLE,
+                "the confirmation of tool '" + name + "' ended unanswered: " + why));
+        // whichever comes first; the other is cancelled, and the question's places are given back once
+        return Mono.firstWithSignal(answered, abandoned).doFinally(signal -> pending.give(session, keys));
+    }
+
+    /**
+     * Ends the confirmation questions waiting in session {@code sessionId}: its transport saw it end
+     * (closed, deleted, expired). Each waiting call is refused ({@code CONFIRMATION_UNAVAILABLE})
+     * and runs nothing. Nothing when none waits.
+     */
+    public void sessionEnded(String sessionId) {
+        pending.end("session:" + sessionId, "the session ended");
     }
 
     private Mono<Outcome> invoke(Call call, SecuredTool tool, Permits permits) {
@@ -542,33 +561,49 @@ public final class Pipeline {
     /**
      * Confirmation questions waiting for an answer, counted per session and per caller (the
      * principal when authenticated): at most {@link #MAX} each, so unanswered questions cannot pile
-     * up. Thread-safe.
+     * up; and, per session with a question waiting, the signal that the session ended ({@link
+     * #end}), on which its questions stop waiting. Thread-safe: one lock, held only to count.
      */
     private static final class PendingConfirmations {
         static final int MAX = 4;
-        private final Map<String, Integer> counts = new ConcurrentHashMap<>();
+        private final Map<String, Integer> counts = new HashMap<>();
+        private final Map<String, Sinks.One<String>> sessionEnds = new HashMap<>();
 
-        /** Takes one place under every key, or none and false when a key is full. */
-        boolean take(String[] keys) {
-            for (int i = 0; i < keys.length; i++) {
-                if (counts.merge(keys[i], 1, Integer::sum) > MAX) {
-                    for (int j = 0; j <= i; j++) {
-                        release(keys[j]);
-                    }
-                    return false;
+        /**
+         * Takes one place under {@code session} and every other key: the signal that {@code
+         * session} ended, or empty and no place when a key is full.
+         */
+        synchronized Optional<Mono<String>> take(String session, String[] keys) {
+            for (String key : keys) {
+                if (counts.getOrDefault(key, 0) >= MAX) {
+                    return Optional.empty();
                 }
             }
-            return true;
+            for (String key : keys) {
+                counts.merge(key, 1, Integer::sum);
+            }
+            return Optional.of(
+                    sessionEnds.computeIfAbsent(session, key -> Sinks.one()).asMono());
         }
 
-        void give(String[] keys) {
+        synchronized void give(String session, String[] keys) {
             for (String key : keys) {
-                release(key);
+                Integer left = counts.computeIfPresent(key, (k, count) -> count <= 1 ? null : count - 1);
+                if (left == null && key.equals(session)) {
+                    sessionEnds.remove(session); // nothing waits on it any more
+                }
             }
         }
 
-        private void release(String key) {
-            counts.computeIfPresent(key, (k, count) -> count <= 1 ? null : count - 1);
+        /** Ends every question waiting in {@code session}; {@code why} is the refusal's detail. */
+        void end(String session, String why) {
+            Sinks.One<String> end;
+            synchronized (this) {
+                end = sessionEnds.remove(session);
+            }
+            if (end != null) {
+                end.tryEmitValue(why);
+            }
         }
     }
 
