@@ -8,6 +8,7 @@ import dev.mcpsecure.api.TransportPolicy;
 import dev.mcpsecure.api.VerifiedToken;
 import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.core.internal.pipeline.ServerInternals;
+import dev.mcpsecure.http.internal.Heartbeats;
 import dev.mcpsecure.http.internal.HttpGate;
 import dev.mcpsecure.http.internal.SessionReaper;
 import dev.mcpsecure.http.internal.SessionTable;
@@ -65,20 +66,29 @@ public final class SecureHttpServer implements AutoCloseable {
     public static final String DEFAULT_ENDPOINT = "/mcp";
     /** The request body cap when none is set: 4 MiB. */
     public static final long DEFAULT_MAX_REQUEST_BYTES = 4L << 20;
+    /** How often an open event stream gets a heartbeat comment when none is set: 15 s. */
+    public static final Duration DEFAULT_STREAM_HEARTBEAT = Duration.ofSeconds(15);
 
     private final Server jetty;
     private final SecureMcpServer mcp;
     private final URI endpointUri;
     private final SessionReaper reaper;
     private final SessionTable sessions;
+    private final Heartbeats heartbeats;
 
     private SecureHttpServer(
-            Server jetty, SecureMcpServer mcp, URI endpointUri, SessionReaper reaper, SessionTable sessions) {
+            Server jetty,
+            SecureMcpServer mcp,
+            URI endpointUri,
+            SessionReaper reaper,
+            SessionTable sessions,
+            Heartbeats heartbeats) {
         this.jetty = jetty;
         this.mcp = mcp;
         this.endpointUri = endpointUri;
         this.reaper = reaper;
         this.sessions = sessions;
+        this.heartbeats = heartbeats;
     }
 
     /** The MCP sessions live now (created, not yet deleted or expired). */
@@ -115,6 +125,7 @@ public final class SecureHttpServer implements AutoCloseable {
     @Override
     public void close() {
         reaper.close();
+        heartbeats.close();
         try {
             mcp.close();
         } finally {
@@ -135,6 +146,7 @@ public final class SecureHttpServer implements AutoCloseable {
         private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
         private TokenVerifier verifier;
         private LongSupplier sessionClock = System::nanoTime;
+        private Duration streamHeartbeat = DEFAULT_STREAM_HEARTBEAT;
 
         private Builder(SecureMcpServer.Builder server, SecurityPolicy policy) {
             this.server = Objects.requireNonNull(server, "server");
@@ -178,6 +190,22 @@ public final class SecureHttpServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How often an open event stream (an SSE answer or a session's GET stream) gets an SSE
+         * comment line between events: 10 ms to 5 min; default {@link #DEFAULT_STREAM_HEARTBEAT}.
+         * Keeps proxies from closing a quiet stream, and is how the server finds a client that
+         * went away while its call waits (a confirmation question then ends at once instead of at
+         * its timeout).
+         */
+        public Builder streamHeartbeat(Duration period) {
+            Objects.requireNonNull(period, "streamHeartbeat");
+            if (period.compareTo(Duration.ofMillis(10)) < 0 || period.compareTo(Duration.ofMinutes(5)) > 0) {
+                throw new IllegalArgumentException("streamHeartbeat must be between 10 ms and 5 min but was " + period);
+            }
+            this.streamHeartbeat = period;
+            return this;
+        }
+
         /** The clock session idleness is measured with; for tests. */
         Builder sessionClock(LongSupplier nanoTime) {
             this.sessionClock = nanoTime;
@@ -207,10 +235,7 @@ public final class SecureHttpServer implements AutoCloseable {
                             // reaper ended
                             .mcpEndpoint(endpoint)
                             .maxRequestSize((int) Math.min(Integer.MAX_VALUE, maxRequestBytes))
-                            .contextExtractor(request -> request.getAttribute(HttpGate.CALLER)
-                                            instanceof VerifiedToken caller
-                                    ? McpTransportContext.create(Map.of(VerifiedToken.TRANSPORT_CONTEXT_KEY, caller))
-                                    : McpTransportContext.EMPTY)
+                            .contextExtractor(Builder::transportContext)
                             .build();
 
             QueuedThreadPool threads = new QueuedThreadPool(64, 4, 60_000);
@@ -249,6 +274,7 @@ public final class SecureHttpServer implements AutoCloseable {
                     transport.sessionIdleTimeout(),
                     sessionClock);
             SessionReaper reaper = new SessionReaper(sessions);
+            Heartbeats heartbeats = new Heartbeats(streamHeartbeat);
             SecureMcpServer mcp = server.build(provider);
             HttpGate gate = new HttpGate(new HttpGate.Settings(
                     policy,
@@ -263,7 +289,8 @@ public final class SecureHttpServer implements AutoCloseable {
                     auth == null ? List.of() : auth.authorizationServers(),
                     ServerInternals.pipeline(mcp),
                     sessions,
-                    reaper));
+                    reaper,
+                    heartbeats));
             ServletContextHandler context = new ServletContextHandler();
             context.setContextPath("/");
             ServletHolder holder = new ServletHolder(provider);
@@ -278,6 +305,7 @@ public final class SecureHttpServer implements AutoCloseable {
                 jetty.start();
             } catch (Exception e) {
                 reaper.close();
+                heartbeats.close();
                 mcp.close();
                 try {
                     jetty.stop();
@@ -287,7 +315,19 @@ public final class SecureHttpServer implements AutoCloseable {
                 throw new IllegalStateException("cannot start the HTTP server on " + local + ": " + e.getMessage(), e);
             }
             reaper.start(ServerInternals.sessions(mcp), reapPeriod(transport));
-            return new SecureHttpServer(jetty, mcp, local, reaper, sessions);
+            return new SecureHttpServer(jetty, mcp, local, reaper, sessions, heartbeats);
+        }
+
+        /** What the gate learnt of a request, for the pipeline: its verified caller and its connection. */
+        private static McpTransportContext transportContext(jakarta.servlet.http.HttpServletRequest request) {
+            Map<String, Object> known = new java.util.HashMap<>();
+            if (request.getAttribute(HttpGate.CALLER) instanceof VerifiedToken caller) {
+                known.put(VerifiedToken.TRANSPORT_CONTEXT_KEY, caller);
+            }
+            if (request.getAttribute(HttpGate.CONNECTION) != null) {
+                known.put(HttpGate.CONNECTION, request.getAttribute(HttpGate.CONNECTION));
+            }
+            return known.isEmpty() ? McpTransportContext.EMPTY : McpTransportContext.create(known);
         }
 
         /** How often idle sessions are looked for: a quarter of the idle timeout, at most a minute. */

@@ -118,6 +118,24 @@ class HttpAbuseTest {
     }
 
     @Test
+    void withoutAuthenticationASessionIsHeldByItsClient() {
+        Map<String, String> a = Map.of("MCP-Protocol-Version", "2025-11-25", "User-Agent", "client-a/1");
+        Map<String, String> b = Map.of("MCP-Protocol-Version", "2025-11-25", "User-Agent", "client-b/1");
+        McpHttp.Answer init =
+                McpHttp.post(endpoint, null, null, Map.of("User-Agent", "client-a/1"), McpHttp.initialize(1));
+        String session = init.header("mcp-session-id");
+        audit.clear();
+
+        McpHttp.Answer other = McpHttp.post(endpoint, null, session, b, McpHttp.call(2, "echo"));
+
+        assertThat(other.status()).as("answered as an unknown session").isEqualTo(404);
+        assertThat(audit.reasons()).containsExactly(ReasonCode.SESSION_NOT_OWNED);
+        McpHttp.Answer own = McpHttp.post(endpoint, null, session, a, McpHttp.call(3, "echo"));
+        assertThat(own.status()).isEqualTo(200);
+        assertThat(own.firstText()).isEqualTo("hello");
+    }
+
+    @Test
     void aDeclaredBodyOverTheCapIs413BeforeTheBodyIsRead() throws IOException {
         String response =
                 raw(postHead("Content-Length: 10485760\r\n"), "{\"jsonrpc\":".getBytes(StandardCharsets.UTF_8));

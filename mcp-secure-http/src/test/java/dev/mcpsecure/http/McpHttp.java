@@ -120,13 +120,24 @@ final class McpHttp {
     }
 
     static String initialize(int id) {
+        return initialize(id, "{}");
+    }
+
+    /** An {@code initialize} request declaring {@code capabilities} (a JSON value). */
+    static String initialize(int id, String capabilities) {
         return "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-                + "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"raw-test\",\"version\":\"1\"}}}";
+                + "\"2025-11-25\",\"capabilities\":" + capabilities
+                + ",\"clientInfo\":{\"name\":\"raw-test\",\"version\":\"1\"}}}";
     }
 
     /** Initializes a session with {@code token}; returns its id. */
     static String session(URI endpoint, String token) {
-        Answer init = post(endpoint, token, null, Map.of(), initialize(1));
+        return session(endpoint, token, "{}");
+    }
+
+    /** Initializes a session with {@code token}, declaring {@code capabilities}; returns its id. */
+    static String session(URI endpoint, String token, String capabilities) {
+        Answer init = post(endpoint, token, null, Map.of(), initialize(1, capabilities));
         if (init.status() != 200) {
             throw new AssertionError("initialize answered " + init.status() + ": "
                     + init.response().body());

@@ -10,6 +10,7 @@ import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.api.TransportPolicy;
 import dev.mcpsecure.api.Untrusted;
 import dev.mcpsecure.api.VerifiedToken;
+import dev.mcpsecure.core.internal.pipeline.Connection;
 import dev.mcpsecure.core.internal.pipeline.Inbound;
 import dev.mcpsecure.core.internal.pipeline.Pipeline;
 import jakarta.servlet.Filter;
@@ -29,6 +30,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,8 +38,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
+import org.eclipse.jetty.ee11.servlet.ServletContextRequest;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -56,6 +61,9 @@ public final class HttpGate implements Filter {
 
     /** The request attribute holding the caller's {@link VerifiedToken}. */
     public static final String CALLER = VerifiedToken.TRANSPORT_CONTEXT_KEY;
+
+    /** The request attribute holding a POST's {@link Connection}, for the SDK's transport context. */
+    public static final String CONNECTION = Connection.TRANSPORT_CONTEXT_KEY;
 
     private static final String METADATA_PATH = "/.well-known/oauth-protected-resource";
     private static final int PARSE_ERROR = -32700;
@@ -79,7 +87,8 @@ public final class HttpGate implements Filter {
             List<String> authorizationServers,
             Pipeline pipeline,
             SessionTable sessions,
-            SessionReaper reaper) {}
+            SessionReaper reaper,
+            Heartbeats heartbeats) {}
 
     private final Settings settings;
     private final byte[] metadata;
@@ -186,20 +195,25 @@ public final class HttpGate implements Filter {
                                         : " does not exist; initialize a new one"));
                 return;
             }
-            if (!settings.sessions().ownedBy(session, caller == null ? null : caller.principal())) {
+            if (!settings.sessions().ownedBy(session, holder(caller, http))) {
                 // answered as an unknown session, so its owner's session is neither used nor revealed
                 String unknown = "session " + clip(session) + " does not exist; initialize a new one";
                 audit(
                         caller,
                         null,
                         ReasonCode.SESSION_NOT_OWNED,
-                        "HTTP 404: " + unknown + " (another principal owns it)");
+                        "HTTP 404: " + unknown + " (another principal or client holds it)");
                 answer(out, 404, null, INVALID_REQUEST, ReasonCode.SESSION_UNKNOWN, unknown);
                 return;
+            }
+            if (method.equals("DELETE")) {
+                settings.pipeline().sessionEnded(session); // its owner ends it: no question waits on
             }
         }
         HttpServletRequest forward = http;
         boolean initialize = false;
+        boolean responses = false;
+        Connection connection = null;
         if (method.equals("POST")) {
             byte[] body;
             try {
@@ -276,10 +290,14 @@ public final class HttpGate implements Filter {
                     return;
                 }
             }
+            responses = isResponse(root)
+                    || root.isArray() && !root.isEmpty() && root.valueStream().allMatch(HttpGate::isResponse);
             if (!admitRequests(root, caller, session, out)) {
                 return;
             }
             forward = new BufferedBody(http, body);
+            connection = connectionOf(http);
+            forward.setAttribute(CONNECTION, connection);
         }
         if (caller != null) {
             forward.setAttribute(CALLER, caller);
@@ -307,13 +325,26 @@ public final class HttpGate implements Filter {
             reserved = true;
         }
         // a new session is known before its id reaches the client, whose next request follows at once
-        SdkResponse answered = new SdkResponse(out, initialize ? settings.sessions() : null, principal);
+        Connection gone = connection;
+        SdkResponse answered = new SdkResponse(
+                out,
+                initialize ? settings.sessions() : null,
+                holder(caller, http),
+                responses,
+                stream -> beating(http, stream, gone));
         try {
             chain.doFilter(forward, answered);
         } finally {
             if (reserved) {
                 settings.sessions().created(principal, answered.opened());
             }
+        }
+        if (answered.refusedStatus() == 500) {
+            // the SDK's "unexpected response for unknown id": nothing in this session waits for it
+            String detail = "the response answers no request this server is waiting for in this session";
+            audit(caller, null, ReasonCode.RESPONSE_UNEXPECTED, "HTTP 400: " + detail);
+            answer(out, 400, null, INVALID_REQUEST, ReasonCode.RESPONSE_UNEXPECTED, detail);
+            return;
         }
         if (answered.refusedStatus() != 0) {
             int status = answered.refusedStatus();
@@ -327,11 +358,65 @@ public final class HttpGate implements Filter {
         }
     }
 
+    /** Whether {@code message} is a JSON-RPC response: an object with a result or an error, no method. */
+    private static boolean isResponse(JsonNode message) {
+        return message.isObject() && !message.has("method") && (message.has("result") || message.has("error"));
+    }
+
+    /**
+     * Who holds a session the request opens or uses: the verified caller's principal; without
+     * authentication, the client as well as HTTP shows it — its address and {@code User-Agent}.
+     * On loopback every local process has the same address, so the unauthenticated binding keeps
+     * clients apart, not a local attacker who learns a session id (the README says so).
+     */
+    private static String holder(VerifiedToken caller, HttpServletRequest http) {
+        if (caller != null) {
+            return caller.principal();
+        }
+        return SessionTable.ANONYMOUS + http.getRemoteAddr() + " " + Objects.toString(http.getHeader("User-Agent"), "");
+    }
+
+    /**
+     * {@code stream}, the writer of an event stream the SDK answers with, as the heartbeats watch
+     * it until the request completes; a failed beat ends {@code connection} (when not null).
+     */
+    private PrintWriter beating(HttpServletRequest http, PrintWriter stream, Connection connection) {
+        org.eclipse.jetty.server.Request request = ServletContextRequest.getServletContextRequest(http);
+        if (request == null) {
+            return stream;
+        }
+        Heartbeats.Beating beating = settings.heartbeats().watch(stream, () -> {
+            if (connection != null) {
+                connection.end("the client's connection closed");
+            }
+        });
+        org.eclipse.jetty.server.Request.addCompletionListener(request, failure -> beating.stop());
+        return beating;
+    }
+
+    /**
+     * The connection of a POST, ended when Jetty reports the request failed (the client closed or
+     * reset the connection, or it timed out) or completed: a confirmation question the request's
+     * call waits on stops waiting then.
+     */
+    private static Connection connectionOf(HttpServletRequest http) {
+        Connection connection = new Connection();
+        org.eclipse.jetty.server.Request request = ServletContextRequest.getServletContextRequest(http);
+        if (request != null) {
+            request.addFailureListener(failure -> connection.end("the client's connection closed"));
+            org.eclipse.jetty.server.Request.addCompletionListener(
+                    request, failure -> connection.end("the request ended"));
+        }
+        return connection;
+    }
+
     /**
      * The SDK's answer as the gate passes it on: the session id it sets on an {@code initialize}
      * response is recorded as it is set (with its owner), and a refusal (a 4xx status) keeps its
      * status but none of the SDK's body, which can hold serialized exceptions and stack frames; the
-     * gate writes its own body for it. A 5xx (the SDK shutting down) passes as the SDK wrote it.
+     * gate writes its own body for it. So does a 500 to a request of responses only (the SDK's
+     * answer to a response for an id no request of the session waits for). Another 5xx (the SDK
+     * shutting down) passes as the SDK wrote it.
      */
     private static final class SdkResponse extends HttpServletResponseWrapper {
         private static final ServletOutputStream DISCARD = new ServletOutputStream() {
@@ -357,11 +442,27 @@ public final class HttpGate implements Filter {
         private int refusedStatus;
         private boolean opened;
 
-        /** @param sessions where to record a session the SDK opens, or {@code null} when none may open */
-        SdkResponse(HttpServletResponse response, SessionTable sessions, String owner) {
+        private final boolean responses;
+        private final UnaryOperator<PrintWriter> streams;
+        private PrintWriter writer;
+
+        /**
+         * @param sessions where to record a session the SDK opens, or {@code null} when none may open
+         * @param responses whether the request carries JSON-RPC responses only: a 500 of the SDK
+         *     then says an id is not awaited, and is a refusal too
+         * @param streams what the writer of an event stream answer is wrapped in
+         */
+        SdkResponse(
+                HttpServletResponse response,
+                SessionTable sessions,
+                String owner,
+                boolean responses,
+                UnaryOperator<PrintWriter> streams) {
             super(response);
             this.sessions = sessions;
             this.owner = owner;
+            this.responses = responses;
+            this.streams = streams;
         }
 
         /** Whether the SDK opened a session in this answer. */
@@ -376,7 +477,7 @@ public final class HttpGate implements Filter {
 
         @Override
         public void setStatus(int status) {
-            if (status >= 400 && status < 500) {
+            if (status >= 400 && status < 500 || status == 500 && responses) {
                 refusedStatus = status;
             }
             super.setStatus(status);
@@ -398,8 +499,17 @@ public final class HttpGate implements Filter {
         }
 
         @Override
-        public java.io.PrintWriter getWriter() throws IOException {
-            return refusedStatus != 0 ? new java.io.PrintWriter(java.io.Writer.nullWriter()) : super.getWriter();
+        public PrintWriter getWriter() throws IOException {
+            if (refusedStatus != 0) {
+                return new PrintWriter(java.io.Writer.nullWriter());
+            }
+            if (writer == null) {
+                String type = getContentType();
+                writer = type != null && type.startsWith("text/event-stream")
+                        ? streams.apply(super.getWriter())
+                        : super.getWriter();
+            }
+            return writer;
         }
 
         @Override

@@ -10,8 +10,8 @@ import java.util.function.LongSupplier;
 
 /**
  * The MCP sessions the HTTP gate lets through: created by a successful {@code initialize}, ended
- * by a {@code DELETE} or by staying idle longer than the timeout, each owned by the principal that
- * created it (none without authentication). Live sessions and those being created count against
+ * by a {@code DELETE} or by staying idle longer than the timeout, each held by the principal that
+ * created it (without authentication, by its client's address and {@code User-Agent}). Live sessions and those being created count against
  * the server's cap and the owner's, so concurrent {@code initialize} requests cannot pass either.
  * Thread-safe: a request's lookup ({@link #touch}) takes no lock; creating and ending sessions do.
  */
@@ -36,6 +36,12 @@ public final class SessionTable {
         /** The caller has its maximum of live sessions. */
         PRINCIPAL_FULL
     }
+
+    /**
+     * How the holder of a session made without authentication starts (then its client's address
+     * and {@code User-Agent}); no principal does, so such a holder never meets a per-principal cap.
+     */
+    public static final String ANONYMOUS = "\u0000anonymous ";
 
     private final int max;
     private final int maxPerPrincipal;
@@ -89,19 +95,19 @@ public final class SessionTable {
         }
     }
 
-    /** Records a session the SDK just created, owned by {@code owner} ({@code null}: no authentication). */
-    public synchronized void opened(String id, String owner) {
-        owners.put(id, owner == null ? "" : owner);
+    /**
+     * Records a session the SDK just created, held by {@code holder}: the principal that created it,
+     * or {@link #ANONYMOUS} and its client without authentication.
+     */
+    public synchronized void opened(String id, String holder) {
+        owners.put(id, holder);
         lastSeen.put(id, nanoTime.getAsLong());
     }
 
-    /**
-     * Whether {@code principal} ({@code null}: no authentication) may use session {@code id}: its
-     * owner, or anyone when it was created without authentication.
-     */
-    public boolean ownedBy(String id, String principal) {
+    /** Whether {@code holder} (as given to {@link #opened}) may use session {@code id}: the one that opened it. */
+    public boolean ownedBy(String id, String holder) {
         String owner = owners.get(id);
-        return owner == null || owner.isEmpty() || owner.equals(principal);
+        return owner == null || owner.equals(holder);
     }
 
     /** Forgets a deleted session. */
@@ -153,7 +159,7 @@ public final class SessionTable {
     /** Guarded by this. */
     private void ended(String id) {
         String owner = owners.remove(id);
-        if (owner != null && !owner.isEmpty()) {
+        if (owner != null && !owner.startsWith(ANONYMOUS)) {
             release(owner);
         }
     }

@@ -1,0 +1,141 @@
+package dev.mcpsecure.http.internal;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps open event streams beating and finds the clients that went away: every period, each
+ * watched stream whose last event is whole (the SDK flushed after it) gets an SSE comment line
+ * ({@code ":"}, which clients ignore). A socket whose peer is gone fails the write, and the stream's
+ * {@code gone} action runs once: a confirmation question waiting on that connection stops waiting.
+ * Without a write, a blocked request gives the server no way to notice a closed connection.
+ * Thread-safe.
+ */
+public final class Heartbeats implements AutoCloseable {
+
+    private final Set<Beating> streams = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService timer;
+
+    /** Beats every {@code period}. */
+    public Heartbeats(Duration period) {
+        this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "mcp-secure-http-heartbeat");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long millis = Math.max(1, period.toMillis());
+        timer.scheduleWithFixedDelay(this::beat, millis, millis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Watches the event stream written through {@code writer} until it fails or {@link
+     * Beating#stop} is called; returns the writer its writer must use instead.
+     */
+    Beating watch(PrintWriter writer, Runnable gone) {
+        Beating stream = new Beating(writer, gone);
+        streams.add(stream);
+        return stream;
+    }
+
+    private void beat() {
+        for (Beating stream : streams) {
+            stream.beat();
+        }
+    }
+
+    /** The number of streams watched now; for tests. */
+    int watched() {
+        return streams.size();
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        streams.clear();
+    }
+
+    /**
+     * The SDK's writer of one event stream, with the heartbeat's comments written only between
+     * its events: the SDK writes an event's lines, then flushes; a comment goes in only after a
+     * flush and before the next write, under the same lock.
+     */
+    final class Beating extends PrintWriter {
+        private final PrintWriter target;
+        private final Runnable gone;
+        private boolean betweenEvents = true;
+        private boolean stopped;
+
+        private Beating(PrintWriter target, Runnable gone) {
+            super(target);
+            this.target = target;
+            this.gone = gone;
+        }
+
+        @Override
+        public synchronized void write(int c) {
+            betweenEvents = false;
+            target.write(c);
+        }
+
+        @Override
+        public synchronized void write(char[] buffer, int offset, int length) {
+            betweenEvents = false;
+            target.write(buffer, offset, length);
+        }
+
+        @Override
+        public synchronized void write(String text, int offset, int length) {
+            betweenEvents = false;
+            target.write(text, offset, length);
+        }
+
+        @Override
+        public synchronized void flush() {
+            target.flush();
+            betweenEvents = true;
+        }
+
+        @Override
+        public boolean checkError() {
+            return target.checkError();
+        }
+
+        @Override
+        public synchronized void close() {
+            stop();
+            target.close();
+        }
+
+        /** Stops watching: the stream is complete. */
+        void stop() {
+            streams.remove(this);
+            synchronized (this) {
+                stopped = true;
+            }
+        }
+
+        private void beat() {
+            boolean failed;
+            synchronized (this) {
+                if (stopped || !betweenEvents) {
+                    return;
+                }
+                target.write(":\n\n");
+                target.flush();
+                failed = target.checkError();
+                if (failed) {
+                    stopped = true;
+                }
+            }
+            if (failed) {
+                streams.remove(this);
+                gone.run();
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.mcpsecure.http.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class HeartbeatsTest {
+
+    @Test
+    void beatsGoOnlyBetweenWholeEvents() throws Exception {
+        StringWriter written = new StringWriter();
+        try (Heartbeats heartbeats = new Heartbeats(Duration.ofMillis(1))) {
+            PrintWriter stream = heartbeats.watch(new PrintWriter(written), () -> {});
+            for (int i = 0; i < 20_000; i++) { // as the SDK writes an event: its lines, then a flush
+                stream.write("id: " + i + "\n");
+                stream.write("event: message\n");
+                stream.write("data: {\"n\":" + i + "}\n\n");
+                stream.flush();
+            }
+        }
+
+        String[] blocks = written.toString().split("\n\n");
+        assertThat(Arrays.stream(blocks).filter(":"::equals).count())
+                .as("some beats went in")
+                .isPositive();
+        assertThat(blocks)
+                .filteredOn(block -> !block.equals(":"))
+                .hasSize(20_000)
+                .allSatisfy(block -> assertThat(block).matches("id: \\d+\nevent: message\ndata: \\{\"n\":\\d+}"));
+    }
+
+    @Test
+    void aStreamThatCannotBeWrittenEndsOnceAndIsNoLongerWatched() throws Exception {
+        AtomicInteger gone = new AtomicInteger();
+        Writer broken = new Writer() {
+            @Override
+            public void write(char[] buffer, int offset, int length) throws java.io.IOException {
+                throw new java.io.IOException("broken pipe");
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        try (Heartbeats heartbeats = new Heartbeats(Duration.ofMillis(5))) {
+            heartbeats.watch(new PrintWriter(broken), gone::incrementAndGet);
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (heartbeats.watched() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            Thread.sleep(50);
+            assertThat(heartbeats.watched()).isZero();
+        }
+        assertThat(gone).hasValue(1);
+    }
+}
