@@ -11,6 +11,7 @@ import dev.mcpsecure.api.TokenSource;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.core.internal.pinning.ToolLint;
 import dev.mcpsecure.core.internal.pipeline.AuditGate;
+import dev.mcpsecure.core.internal.pipeline.Frozen;
 import dev.mcpsecure.core.internal.pipeline.GuardedStreamableProvider;
 import dev.mcpsecure.core.internal.pipeline.GuardedTransportProvider;
 import dev.mcpsecure.core.internal.pipeline.Pipeline;
@@ -507,8 +508,13 @@ public final class SecureMcpServer implements AutoCloseable {
         }
     }
 
+    /** A tool as the app handed it in; {@code tool} is a deep, unmodifiable copy of its definition. */
     private record Registration(
             McpSchema.Tool tool, SyncToolSpecification sync, AsyncToolSpecification async, Set<RiskClass> risks) {
+        Registration {
+            tool = Frozen.tool(tool); // the app's later edits to its schema maps change nothing here
+        }
+
         void registerWith(Pipeline pipeline, McpSchema.Tool published) {
             if (sync != null) {
                 pipeline.register(published, sync, risks);

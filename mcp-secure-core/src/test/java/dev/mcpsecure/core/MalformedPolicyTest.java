@@ -30,6 +30,13 @@ class MalformedPolicyTest {
                         "unknown key 'timout'; did you mean 'timeout'?",
                         "Keys allowed here: name, risks"),
                 row(
+                        "a tool name outside the protocol's charset (a Cyrillic look-alike 'е') is located",
+                        "tools:\n  - name: \u0435cho\n",
+                        "2:11",
+                        "tools[0].name",
+                        "is not valid",
+                        "tool names are 1 to 128 letters, digits, '_', '-' or '.'"),
+                row(
                         "an unknown top-level section is refused, not ignored",
                         "network:\n  allow: all\n",
                         "2:3",

@@ -135,22 +135,27 @@ public final class ToolSurface {
         return drift;
     }
 
-    /** {@code tool} with its pin in {@code _meta} under {@link ToolPins#META_KEY}, as it is listed. */
+    /**
+     * {@code tool} as it is listed: a deep, unmodifiable copy (later changes to the app's schema or
+     * {@code _meta} maps change nothing listed, pinned or checked), with its pin in {@code _meta}
+     * under {@link ToolPins#META_KEY}.
+     */
     public static McpSchema.Tool published(McpSchema.Tool tool) {
+        McpSchema.Tool frozen = Frozen.tool(tool);
         Map<String, Object> meta = new LinkedHashMap<>();
-        if (tool.meta() != null) {
-            meta.putAll(tool.meta());
+        if (frozen.meta() != null) {
+            meta.putAll(frozen.meta());
         }
-        meta.put(ToolPins.META_KEY, ToolPins.hash(tool));
+        meta.put(ToolPins.META_KEY, ToolPins.hash(frozen));
         return new McpSchema.Tool(
-                tool.name(),
-                tool.title(),
-                tool.description(),
-                tool.inputSchema(),
-                tool.outputSchema(),
-                tool.annotations(),
-                Map.copyOf(meta),
-                tool.icons());
+                frozen.name(),
+                frozen.title(),
+                frozen.description(),
+                frozen.inputSchema(),
+                frozen.outputSchema(),
+                frozen.annotations(),
+                Collections.unmodifiableMap(meta),
+                frozen.icons());
     }
 
     /**
