@@ -19,8 +19,9 @@ import java.util.regex.Pattern;
  *
  * @param scheme {@code https}, or {@code http}
  * @param host a host name in ASCII (IDN converted, lower case, no trailing dot), {@code *.} plus a
- *     name of two or more labels to match exactly one more label, or an IP literal ({@code [..]} for
- *     IPv6)
+ *     name of two or more labels to match exactly one more label, an IP literal ({@code [..]} for
+ *     IPv6), or {@link #ANY_PUBLIC_HOST}: any host whose addresses are all public (special
+ *     addresses are always refused for it, and it may carry no audience and no allowAddresses)
  * @param port 1 to 65535
  * @param paths path prefixes requests must start with; empty for any path
  * @param methods HTTP methods allowed, upper case, at least one
@@ -36,6 +37,14 @@ public record EgressRule(
         Set<String> methods,
         Optional<String> audience,
         List<Cidr> allowAddresses) {
+
+    /**
+     * The host of a rule for any public host (a fetch or browse tool): every name or IP literal
+     * matches, scheme, port, path prefixes and methods still apply, and the address connected to
+     * must not be special — loopback, private, link-local, metadata and the rest are refused with
+     * no exception. Such a rule carries no token audience.
+     */
+    public static final String ANY_PUBLIC_HOST = "*";
 
     /** Methods a rule allows when it lists none. */
     public static final Set<String> DEFAULT_METHODS =
@@ -60,6 +69,18 @@ public record EgressRule(
                 .check("allowAddresses", Checks.noNullElements(allowAddresses));
         if (audience != null && audience.isPresent()) {
             checks.check("audience", TokenPolicy.audienceProblem(audience.get()));
+            if (ANY_PUBLIC_HOST.equals(host)) {
+                checks.check(
+                        "audience",
+                        "a rule for any public host ('*') may not carry a token; give the API's host a rule of its"
+                                + " own with this audience");
+            }
+        }
+        if (ANY_PUBLIC_HOST.equals(host) && allowAddresses != null && !allowAddresses.isEmpty()) {
+            checks.check(
+                    "allowAddresses",
+                    "a rule for any public host ('*') never reaches special addresses; give the host that needs"
+                            + " them a rule of its own with allowAddresses");
         }
         if (Checks.usable(paths)) {
             for (int i = 0; i < paths.size(); i++) {
@@ -86,9 +107,14 @@ public record EgressRule(
         return "http".equalsIgnoreCase(scheme) ? 80 : 443;
     }
 
-    /** Whether {@link #host} is a wildcard pattern. */
+    /** Whether {@link #host} is a wildcard pattern ({@code *.example.com}). */
     public boolean wildcard() {
         return host.startsWith("*.");
+    }
+
+    /** Whether this rule is for any public host ({@link #ANY_PUBLIC_HOST}). */
+    public boolean anyPublicHost() {
+        return ANY_PUBLIC_HOST.equals(host);
     }
 
     static String schemeProblem(String scheme) {
@@ -105,6 +131,9 @@ public record EgressRule(
         if (host == null || host.isEmpty()) {
             return "is required";
         }
+        if (ANY_PUBLIC_HOST.equals(host)) {
+            return null;
+        }
         if (host.startsWith("[") && host.endsWith("]")) {
             InetAddress address = IpLiterals.parse(host.substring(1, host.length() - 1));
             return address != null && address.getAddress().length == 16
@@ -120,7 +149,7 @@ public record EgressRule(
         if (unprefixed.contains("*")) {
             return "host pattern " + Checks.quote(host)
                     + " has a wildcard other than one leading '*.' label; use '*.example.com' (matches exactly one"
-                    + " label) or list each host";
+                    + " label), list each host, or '*' alone for any public host";
         }
         String ascii;
         try {
@@ -153,6 +182,9 @@ public record EgressRule(
     }
 
     private static String normalizeHost(String host) {
+        if (ANY_PUBLIC_HOST.equals(host)) {
+            return host;
+        }
         if (host.startsWith("[")) {
             return "[" + IpLiterals.parse(host.substring(1, host.length() - 1)).getHostAddress() + "]";
         }

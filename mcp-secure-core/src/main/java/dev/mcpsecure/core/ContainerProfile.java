@@ -146,7 +146,10 @@ public final class ContainerProfile {
         List<String> byName = new ArrayList<>();
         for (EgressRule rule : policy.egress().rules()) {
             if (rule.allowAddresses().isEmpty()) {
-                byName.add(rule.scheme() + "://" + rule.host() + ":" + rule.port());
+                byName.add(
+                        rule.anyPublicHost()
+                                ? rule.scheme() + " to any public host on port " + rule.port()
+                                : rule.scheme() + "://" + rule.host() + ":" + rule.port());
                 continue;
             }
             for (Cidr cidr : rule.allowAddresses()) {

@@ -130,6 +130,20 @@ class MalformedPolicyTest {
                         "has a wildcard other than one leading '*.' label",
                         "'*.example.com'"),
                 row(
+                        "a rule for any public host never carries a token",
+                        "egress:\n  rules:\n    - host: \"*\"\n      audience: https://api.example\n",
+                        "4:17",
+                        "egress.rules[0].audience",
+                        "a rule for any public host ('*') may not carry a token",
+                        "give the API's host a rule of its own"),
+                row(
+                        "a rule for any public host never reaches special addresses",
+                        "egress:\n  rules:\n    - host: \"*\"\n      allowAddresses: [10.0.0.0/8]\n",
+                        "4:23",
+                        "egress.rules[0].allowAddresses",
+                        "never reaches special addresses",
+                        "a rule of its own with allowAddresses"),
+                row(
                         "a key twice in one mapping would silently drop one of the values",
                         "server:\n  name: a\n  name: b\n",
                         "3:3",

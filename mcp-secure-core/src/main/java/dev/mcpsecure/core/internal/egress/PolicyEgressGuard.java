@@ -138,8 +138,15 @@ public final class PolicyEgressGuard implements EgressGuard {
         return false;
     }
 
-    /** Exact match, or {@code *.suffix} matching exactly one more non-empty label. */
+    /**
+     * Exact match, {@code *.suffix} matching exactly one more non-empty label, or {@code *} (any
+     * public host) matching every host: such a rule lists no special address block, so {@link
+     * #checkAddress} and {@link #checkConnect} still refuse every special address for it.
+     */
     static boolean hostMatches(String pattern, String host) {
+        if (pattern.equals(EgressRule.ANY_PUBLIC_HOST)) {
+            return true;
+        }
         if (!pattern.startsWith("*.")) {
             return pattern.equals(host);
         }
