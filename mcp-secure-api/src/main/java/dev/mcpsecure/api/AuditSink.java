@@ -11,4 +11,17 @@ public interface AuditSink {
 
     /** Records one event. */
     void record(AuditEvent event);
+
+    /**
+     * A sink that records each event here, then in {@code next} (say, the JSON-lines file and
+     * then OpenTelemetry log records). The event counts as recorded only when both took it: what
+     * either throws propagates, so the server's fail mode applies to both.
+     */
+    default AuditSink andThen(AuditSink next) {
+        java.util.Objects.requireNonNull(next, "next");
+        return event -> {
+            record(event);
+            next.record(event);
+        };
+    }
 }

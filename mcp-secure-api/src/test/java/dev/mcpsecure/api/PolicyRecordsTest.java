@@ -159,7 +159,10 @@ class PolicyRecordsTest {
         assertThat(EgressRule.builder("*.example.com").build().wildcard()).isTrue();
         assertThat(EgressRule.builder("[::1]").scheme("http").build().host()).isEqualTo("[0:0:0:0:0:0:0:1]");
 
-        for (String bad : List.of("*.*.example.com", "api.*.com", "**.example.com", "*", "*.com", "ex ample.com")) {
+        assertThat(EgressRule.builder("*").build().anyPublicHost())
+                .as("'*' alone: any public host")
+                .isTrue();
+        for (String bad : List.of("*.*.example.com", "api.*.com", "**.example.com", "**", "*.com", "ex ample.com")) {
             assertThatThrownBy(() -> EgressRule.builder(bad))
                     .as(bad)
                     .isInstanceOf(InvalidPolicyException.class)

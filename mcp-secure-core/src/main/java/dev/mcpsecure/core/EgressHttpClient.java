@@ -13,6 +13,7 @@ import dev.mcpsecure.core.internal.egress.GuardedDns;
 import dev.mcpsecure.core.internal.egress.GuardedSocketFactory;
 import dev.mcpsecure.core.internal.egress.PolicyEgressGuard;
 import dev.mcpsecure.core.internal.pipeline.Effects;
+import dev.mcpsecure.core.internal.pipeline.Telemetries;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -192,6 +193,12 @@ public final class EgressHttpClient implements AutoCloseable {
                 ? RequestBody.create(body, MediaType.parse(request.contentType().orElse("application/octet-stream")))
                 : needsBody(method) ? RequestBody.create(new byte[0], (MediaType) null) : null;
         builder.method(method, requestBody);
+        // the call's trace context (W3C traceparent and tracestate; baggage stays in the server)
+        Telemetries.propagation().forEach((name, value) -> {
+            if (name.equals("traceparent") || name.equals("tracestate")) {
+                builder.header(name, value);
+            }
+        });
         if (audience.isPresent()) {
             builder.header(
                     "Authorization",

@@ -7,6 +7,7 @@ import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecretSource;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.Telemetry;
 import dev.mcpsecure.api.TokenSource;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.core.internal.pinning.ToolLint;
@@ -18,6 +19,7 @@ import dev.mcpsecure.core.internal.pipeline.Pipeline;
 import dev.mcpsecure.core.internal.pipeline.RedactingSources;
 import dev.mcpsecure.core.internal.pipeline.Redactor;
 import dev.mcpsecure.core.internal.pipeline.ServerInternals;
+import dev.mcpsecure.core.internal.pipeline.Telemetries;
 import dev.mcpsecure.core.internal.pipeline.ToolSurface;
 import dev.mcpsecure.core.internal.pipeline.VerifiedTokens;
 import io.modelcontextprotocol.json.McpJsonDefaults;
@@ -113,6 +115,33 @@ public final class SecureMcpServer implements AutoCloseable {
         this.pipeline = pipeline;
         this.surface = surface;
         this.runtimeTools = new RuntimeTools(this, builder.policy);
+        String name = builder.policy.server().name();
+        Telemetries.safe(builder.telemetry).serving(new Telemetry.ServerState() {
+            @Override
+            public String server() {
+                return name;
+            }
+
+            @Override
+            public long auditRecorded() {
+                return pipeline.auditCounters().recorded();
+            }
+
+            @Override
+            public long auditFailed() {
+                return pipeline.auditCounters().failed();
+            }
+
+            @Override
+            public long auditDropped() {
+                return pipeline.auditCounters().dropped();
+            }
+
+            @Override
+            public int liveSessions() {
+                return sessions == null ? -1 : sessions.live();
+            }
+        });
     }
 
     /** A builder for a server enforcing {@code policy}. */
@@ -169,6 +198,7 @@ public final class SecureMcpServer implements AutoCloseable {
         private boolean strict;
         private String version;
         private Duration confirmationTimeout;
+        private Telemetry telemetry = Telemetry.NONE;
         private boolean built;
 
         private Builder(SecurityPolicy policy) {
@@ -305,6 +335,26 @@ public final class SecureMcpServer implements AutoCloseable {
         }
 
         /** How long a confirmation question waits for the user; default {@link #DEFAULT_CONFIRMATION_TIMEOUT}. */
+        /**
+         * Where the server reports spans, metrics and records ({@code mcp-secure-otel}'s {@code
+         * McpSecureTelemetry} for OpenTelemetry); default {@link Telemetry#NONE}. It hears of each
+         * call, effect and audit record after the decision is made and recorded; what it throws
+         * is logged and ignored.
+         *
+         * @throws IllegalStateException if set twice
+         */
+        public Builder telemetry(Telemetry telemetry) {
+            Objects.requireNonNull(telemetry, "telemetry");
+            if (this.telemetry != Telemetry.NONE) {
+                throw new IllegalStateException("telemetry was already set");
+            }
+            this.telemetry = telemetry;
+            if (gate != null) {
+                gate.telemetry(telemetry); // the audit door already made (start-up records) hears from now on
+            }
+            return this;
+        }
+
         public Builder confirmationTimeout(Duration timeout) {
             requireUnset(confirmationTimeout, "confirmationTimeout");
             if (timeout == null
@@ -376,7 +426,7 @@ public final class SecureMcpServer implements AutoCloseable {
         /** The server's one audit gate, made once from the configured sink; for the launchers' start-up records. */
         AuditGate gate() {
             if (gate == null) {
-                gate = Pipeline.gate(auditSink == null ? new Slf4jAuditSink() : auditSink, policy);
+                gate = Pipeline.gate(auditSink == null ? new Slf4jAuditSink() : auditSink, policy, telemetry);
             }
             return gate;
         }
@@ -419,7 +469,8 @@ public final class SecureMcpServer implements AutoCloseable {
                     redactor,
                     gate(),
                     McpJsonDefaults.getSchemaValidator(),
-                    confirmationTimeout == null ? DEFAULT_CONFIRMATION_TIMEOUT : confirmationTimeout);
+                    confirmationTimeout == null ? DEFAULT_CONFIRMATION_TIMEOUT : confirmationTimeout,
+                    telemetry);
             ToolSurface surface;
             try {
                 surface = Pinning.surface(policy.pinning(), pipeline);

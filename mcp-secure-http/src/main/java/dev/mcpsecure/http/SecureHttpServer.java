@@ -7,6 +7,7 @@ import dev.mcpsecure.api.TokenVerifier;
 import dev.mcpsecure.api.TransportPolicy;
 import dev.mcpsecure.api.VerifiedToken;
 import dev.mcpsecure.core.SecureMcpServer;
+import dev.mcpsecure.core.internal.pipeline.Inbound;
 import dev.mcpsecure.core.internal.pipeline.ServerInternals;
 import dev.mcpsecure.http.internal.Heartbeats;
 import dev.mcpsecure.http.internal.HttpGate;
@@ -315,6 +316,7 @@ public final class SecureHttpServer implements AutoCloseable {
                 throw new IllegalStateException("cannot start the HTTP server on " + local + ": " + e.getMessage(), e);
             }
             reaper.start(ServerInternals.sessions(mcp), reapPeriod(transport));
+            ServerInternals.sessions(mcp).countLiveWith(sessions::live);
             return new SecureHttpServer(jetty, mcp, local, reaper, sessions, heartbeats);
         }
 
@@ -324,8 +326,10 @@ public final class SecureHttpServer implements AutoCloseable {
             if (request.getAttribute(HttpGate.CALLER) instanceof VerifiedToken caller) {
                 known.put(VerifiedToken.TRANSPORT_CONTEXT_KEY, caller);
             }
-            if (request.getAttribute(HttpGate.CONNECTION) != null) {
-                known.put(HttpGate.CONNECTION, request.getAttribute(HttpGate.CONNECTION));
+            for (String key : List.of(HttpGate.CONNECTION, Inbound.TELEMETRY_CONTEXT_KEY)) {
+                if (request.getAttribute(key) != null) {
+                    known.put(key, request.getAttribute(key));
+                }
             }
             return known.isEmpty() ? McpTransportContext.EMPTY : McpTransportContext.create(known);
         }

@@ -2,6 +2,7 @@ package dev.mcpsecure.api.internal;
 
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.CallContext;
+import dev.mcpsecure.api.Telemetry;
 import java.util.function.Consumer;
 
 /**
@@ -10,8 +11,11 @@ import java.util.function.Consumer;
  */
 public final class CurrentCall {
 
-    /** What is bound to a thread while it serves a call. */
-    public record Binding(CallContext context, Consumer<AuditEvent> audit) {}
+    /**
+     * What is bound to a thread while it serves a call: its context, its audit door, and its
+     * telemetry observation (trace context for outgoing requests).
+     */
+    public record Binding(CallContext context, Consumer<AuditEvent> audit, Telemetry.Observation observation) {}
 
     private static final ThreadLocal<Binding> BOUND = new ThreadLocal<>();
 

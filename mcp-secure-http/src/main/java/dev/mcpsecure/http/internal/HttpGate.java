@@ -5,6 +5,7 @@ import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.Telemetry;
 import dev.mcpsecure.api.TokenVerifier;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.api.TransportPolicy;
@@ -13,6 +14,7 @@ import dev.mcpsecure.api.VerifiedToken;
 import dev.mcpsecure.core.internal.pipeline.Connection;
 import dev.mcpsecure.core.internal.pipeline.Inbound;
 import dev.mcpsecure.core.internal.pipeline.Pipeline;
+import io.modelcontextprotocol.common.McpTransportContext;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
@@ -292,7 +294,7 @@ public final class HttpGate implements Filter {
             }
             responses = isResponse(root)
                     || root.isArray() && !root.isEmpty() && root.valueStream().allMatch(HttpGate::isResponse);
-            if (!admitRequests(root, caller, session, out)) {
+            if (!admitRequests(root, caller, session, telemetryOf(http), out)) {
                 return;
             }
             forward = new BufferedBody(http, body);
@@ -302,6 +304,7 @@ public final class HttpGate implements Filter {
         if (caller != null) {
             forward.setAttribute(CALLER, caller);
         }
+        forward.setAttribute(Inbound.TELEMETRY_CONTEXT_KEY, telemetryOf(http));
         String principal = caller == null ? null : caller.principal();
         boolean reserved = false;
         if (initialize) {
@@ -374,6 +377,21 @@ public final class HttpGate implements Filter {
             return caller.principal();
         }
         return SessionTable.ANONYMOUS + http.getRemoteAddr() + " " + Objects.toString(http.getHeader("User-Agent"), "");
+    }
+
+    /**
+     * What telemetry learns of an HTTP request: TCP, its {@code MCP-Protocol-Version} and the
+     * trace context of its headers (a request's {@code _meta} takes precedence, per call).
+     */
+    private static Telemetry.Request telemetryOf(HttpServletRequest http) {
+        Map<String, String> carrier = new LinkedHashMap<>();
+        for (String key : Inbound.TRACE_KEYS) {
+            String value = http.getHeader(key);
+            if (value != null && value.length() <= 512) {
+                carrier.put(key, value);
+            }
+        }
+        return new Telemetry.Request("tools/call", "tcp", http.getHeader("MCP-Protocol-Version"), carrier);
     }
 
     /**
@@ -565,7 +583,8 @@ public final class HttpGate implements Filter {
      * call refusal is a 200 error result; an unserved method a JSON-RPC error), and returns false.
      * Every refusal is already audited by the pipeline.
      */
-    private boolean admitRequests(JsonNode root, VerifiedToken caller, String session, HttpServletResponse out)
+    private boolean admitRequests(
+            JsonNode root, VerifiedToken caller, String session, Telemetry.Request transport, HttpServletResponse out)
             throws IOException {
         List<JsonNode> messages = new ArrayList<>();
         if (root != null && root.isArray()) {
@@ -599,7 +618,13 @@ public final class HttpGate implements Filter {
                                             : null,
                                     session,
                                     caller,
-                                    null));
+                                    null,
+                                    Inbound.telemetry(
+                                            params.path("_meta").isObject()
+                                                    ? JSON.convertValue(params.path("_meta"), ARGUMENTS)
+                                                    : null,
+                                            McpTransportContext.create(
+                                                    Map.of(Inbound.TELEMETRY_CONTEXT_KEY, transport)))));
             if (refusal.isEmpty()) {
                 continue;
             }

@@ -3,6 +3,7 @@ package dev.mcpsecure.core.internal.pipeline;
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditPolicy;
 import dev.mcpsecure.api.AuditSink;
+import dev.mcpsecure.api.Telemetry;
 import dev.mcpsecure.core.AuditCounters;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +25,7 @@ public final class AuditGate {
     private static final Logger LOG = LoggerFactory.getLogger("dev.mcpsecure.core");
 
     private final AuditSink sink;
+    private volatile Telemetry telemetry;
     private final boolean failOpen;
     private final long timeoutNanos;
     private final LongSupplier nanoTime;
@@ -34,6 +36,12 @@ public final class AuditGate {
     private final AtomicLong lastComplaint = new AtomicLong(Long.MIN_VALUE);
 
     public AuditGate(AuditSink sink, AuditPolicy policy, LongSupplier nanoTime) {
+        this(sink, policy, nanoTime, Telemetry.NONE);
+    }
+
+    /** @param telemetry hears of every record after the sink had it (see {@link Telemetry#recorded}) */
+    public AuditGate(AuditSink sink, AuditPolicy policy, LongSupplier nanoTime, Telemetry telemetry) {
+        this.telemetry = Telemetries.safe(telemetry);
         this.sink = sink;
         this.failOpen = policy.failMode() == AuditPolicy.FailMode.OPEN;
         this.timeoutNanos = policy.timeout().toNanos();
@@ -47,11 +55,18 @@ public final class AuditGate {
      *     only when the event was written in time
      */
     public boolean record(AuditEvent event) {
+        boolean written = write(event);
+        Telemetries.quietly(() -> telemetry.recorded(event, written));
+        return written || failOpen;
+    }
+
+    /** Writes {@code event}; whether the sink took it in time. */
+    private boolean write(AuditEvent event) {
         long start = nanoTime.getAsLong();
         if (stuck(start)) {
             dropped.incrementAndGet();
             complain(start, "the audit sink has been stuck for longer than its timeout; an event was dropped", null);
-            return failOpen;
+            return false;
         }
         Thread self = Thread.currentThread();
         writing.put(self, start);
@@ -60,17 +75,27 @@ public final class AuditGate {
         } catch (RuntimeException e) {
             failed.incrementAndGet();
             complain(start, "the audit sink failed", e);
-            return failOpen;
+            return false;
         } finally {
             writing.remove(self);
         }
         if (nanoTime.getAsLong() - start > timeoutNanos) {
             failed.incrementAndGet();
             complain(start, "an audit write took longer than its timeout", null);
-            return failOpen;
+            return false;
         }
         recorded.incrementAndGet();
         return true;
+    }
+
+    /** Who hears of every record (guarded: it never throws). */
+    public Telemetry telemetry() {
+        return telemetry;
+    }
+
+    /** From now on, tells {@code telemetry} of every record. */
+    public void telemetry(Telemetry telemetry) {
+        this.telemetry = Telemetries.safe(telemetry);
     }
 
     /** The counts so far. */

@@ -4,6 +4,7 @@ import io.modelcontextprotocol.spec.McpStreamableServerSession;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 
 /**
  * Wraps a streamable HTTP transport provider: a {@code tools/list_changed} notification from the
@@ -19,6 +20,7 @@ public final class GuardedStreamableProvider extends SurfaceNotifyingProvider<Mc
     private final Map<String, McpStreamableServerSession> sessions = new ConcurrentHashMap<>();
 
     private final Pipeline pipeline;
+    private volatile IntSupplier live;
 
     public GuardedStreamableProvider(
             McpStreamableServerTransportProvider delegate, ToolSurface surface, Pipeline pipeline) {
@@ -46,6 +48,17 @@ public final class GuardedStreamableProvider extends SurfaceNotifyingProvider<Mc
         if (session != null) {
             session.delete().onErrorComplete().subscribe();
         }
+    }
+
+    /** Counts live sessions with {@code count} (the transport's own table); for telemetry. */
+    public void countLiveWith(IntSupplier count) {
+        this.live = count;
+    }
+
+    /** Live sessions: the transport's count when it gave one, else the sessions known here. */
+    public int live() {
+        IntSupplier count = live;
+        return count == null ? sessions.size() : count.getAsInt();
     }
 
     /** Forgets {@code id}: its client deleted it. */

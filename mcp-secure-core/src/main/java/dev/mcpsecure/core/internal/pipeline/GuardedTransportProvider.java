@@ -75,7 +75,8 @@ public final class GuardedTransportProvider extends SurfaceNotifyingProvider<Mcp
                                 call == null ? null : call.arguments(),
                                 sdk.getId(),
                                 null,
-                                hello == null ? null : hello.clientInfo());
+                                hello == null ? null : hello.clientInfo(),
+                                Inbound.telemetry(call == null ? null : call.meta(), null));
                     });
                     if (refusal.isPresent()) {
                         return transport.sendMessage(JSONRPCResponse.result(

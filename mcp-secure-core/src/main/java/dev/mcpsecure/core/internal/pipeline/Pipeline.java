@@ -8,6 +8,7 @@ import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.Telemetry;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.api.Untrusted;
 import dev.mcpsecure.api.VerifiedToken;
@@ -75,6 +76,7 @@ public final class Pipeline {
     private final JsonSchemaValidator schemas;
     private final Map<String, SecuredTool> tools = new ConcurrentHashMap<>();
     private final PendingConfirmations pending = new PendingConfirmations();
+    private final Telemetry telemetry;
     private final String callPrefix;
     private final AtomicLong calls = new AtomicLong();
     private volatile ToolSurface surface;
@@ -83,13 +85,16 @@ public final class Pipeline {
      * @param gate the server's audit door
      * @param schemas checks arguments against input schemas
      * @param confirmationTimeout how long a confirmation question waits for the user
+     * @param telemetry told when each call starts, its effects, and how it ended
      */
     public Pipeline(
             SecurityPolicy policy,
             Redactor redactor,
             AuditGate gate,
             JsonSchemaValidator schemas,
-            Duration confirmationTimeout) {
+            Duration confirmationTimeout,
+            Telemetry telemetry) {
+        this.telemetry = Telemetries.safe(telemetry);
         this.serverName = policy.server().name();
         this.guard = new PolicyToolGuard(policy, System::nanoTime);
         this.serverPermits = new Semaphore(policy.limits().maxConcurrentCalls());
@@ -104,9 +109,12 @@ public final class Pipeline {
         this.callPrefix = HexFormat.of().formatHex(prefix) + "-";
     }
 
-    /** The audit door of a server, for records made before a pipeline exists (start-up). */
-    public static AuditGate gate(AuditSink sink, SecurityPolicy policy) {
-        return new AuditGate(sink, policy.audit(), System::nanoTime);
+    /**
+     * The audit door of a server, for records made before a pipeline exists (start-up) and then
+     * by it; {@code telemetry} hears of every record.
+     */
+    public static AuditGate gate(AuditSink sink, SecurityPolicy policy, Telemetry telemetry) {
+        return new AuditGate(sink, policy.audit(), System::nanoTime, Telemetries.safe(telemetry));
     }
 
     /**
@@ -228,7 +236,8 @@ public final class Pipeline {
                 shownName(inbound.tool()),
                 arguments.sha256(),
                 null);
-        return new Call(inbound, context, arguments, System.nanoTime());
+        long start = System.nanoTime();
+        return new Call(inbound, context, arguments, start, telemetry.start(context, inbound.telemetry()));
     }
 
     private Decision admit(String name, VerifiedToken caller, SecuredTool tool) {
@@ -380,7 +389,14 @@ public final class Pipeline {
         }
         Duration timeout = tool.policy().timeout();
         CallContext bound = call.context.withDeadline(Instant.now().plus(timeout));
-        CurrentCall.Binding binding = new CurrentCall.Binding(bound, this::auditEffect);
+        Telemetry.Observation observation = call.observation;
+        CurrentCall.Binding binding = new CurrentCall.Binding(
+                bound,
+                effect -> {
+                    auditEffect(effect);
+                    observation.effect(effect);
+                },
+                observation);
         return tool.invoker()
                 .invoke(call.inbound.exchange(), call.inbound.request(), permits::release, binding)
                 .timeout(timeout)
@@ -415,7 +431,9 @@ public final class Pipeline {
         String arguments = includeArguments ? redactor.redactText(call.arguments.json()) : null;
         AuditEvent event = AuditEvent.call(
                 call.context, outcome.decision(), micros, outcome.redactions(), outcome.incidentId(), arguments);
-        if (!auditGate.record(event) && outcome.decision().allowed()) {
+        boolean recorded = auditGate.record(event);
+        call.observation.end(event);
+        if (!recorded && outcome.decision().allowed()) {
             return ToolResults.denied(
                     Decision.deny(
                             ReasonCode.AUDIT_UNAVAILABLE, "the call could not be audited, so its result is withheld"),
@@ -549,7 +567,12 @@ public final class Pipeline {
     }
 
     /** Per-call state. */
-    private record Call(Inbound inbound, CallContext context, CanonicalJson arguments, long startNanos) {}
+    private record Call(
+            Inbound inbound,
+            CallContext context,
+            CanonicalJson arguments,
+            long startNanos,
+            Telemetry.Observation observation) {}
 
     /** How a call ended: the result to send and the decision to audit. */
     private record Outcome(CallToolResult result, Decision decision, int redactions, String incidentId) {

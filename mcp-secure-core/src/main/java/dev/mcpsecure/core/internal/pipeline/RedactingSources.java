@@ -34,9 +34,15 @@ public final class RedactingSources {
                 Effects.record("token", e.decision(), what, start, gate::record, server);
                 throw e;
             }
-            redactor.track(token.value(), token.expiresAt());
+            boolean minted = redactor.track(token.value(), token.expiresAt());
             Effects.record(
-                    "token", Decision.allow(), what + ", expires " + token.expiresAt(), start, gate::record, server);
+                    "token",
+                    Decision.allow(),
+                    what + (minted ? ", newly minted" : ", reused") + ", expires " + token.expiresAt(),
+                    start,
+                    gate::record,
+                    server);
+            gate.telemetry().tokenIssued(audience, minted);
             return token;
         };
     }

@@ -30,14 +30,20 @@ public final class Redactor {
     /**
      * Remembers {@code value} for redaction until {@code forgetAfter} (a token's expiry; {@link
      * Instant#MAX} for secrets), so that rotating tokens do not pile up.
+     *
+     * @return whether the value is new here (a token just minted, not one handed out before)
      */
-    public void track(String value, Instant forgetAfter) {
+    public boolean track(String value, Instant forgetAfter) {
         if (value == null || value.length() < MIN_LENGTH) {
-            return;
+            return false;
         }
         Instant now = Instant.now();
         values.values().removeIf(expiry -> expiry.isBefore(now));
+        if (values.putIfAbsent(value, forgetAfter) == null) {
+            return true;
+        }
         values.merge(value, forgetAfter, (a, b) -> a.isAfter(b) ? a : b);
+        return false;
     }
 
     /** The result with every tracked value replaced, and how many replacements were made. */
