@@ -74,6 +74,7 @@ public final class HttpApiServer {
 
     /** Chooses the token source from {@code env} (see the class description) and adds fetch_json. */
     static void register(SecureMcpServer.Builder server, Map<String, String> env) {
+        SampleTelemetry.apply(server, env);
         tokenSource(server, env);
         EgressHttpClient http = server.egress();
         server.tool(

@@ -110,19 +110,10 @@ class ForgedAuditIT {
         Path policy = SamplePolicy.copy(tmp, "http-api.yaml", UnaryOperator.identity());
         Path audit = tmp.resolve("audit.jsonl");
         Path log = tmp.resolve("server.log");
-        ProcessBuilder builder = new ProcessBuilder(PythonDriver.command(
-                        "dev.mcpsecure.samples.HttpApiServer",
-                        "--policy",
-                        policy.toString(),
-                        "--port",
-                        String.valueOf(port)))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        builder.environment().put("MCP_SECURE_AUDIT_FILE", audit.toString());
-        Process server = builder.start();
+        Process server =
+                HttpTransportIT.startHttpApi(policy, port, log, Map.of("MCP_SECURE_AUDIT_FILE", audit.toString()));
         String endpoint = "http://127.0.0.1:" + port + "/mcp";
         try {
-            HttpTransportIT.awaitServing(server, log);
             HttpClient http = HttpClient.newBuilder()
                     .proxy(java.net.ProxySelector.of(null))
                     .build();

@@ -66,18 +66,8 @@ class HttpTransportIT {
                             + "\n    jwksUrl: " + bao.address() + "/v1/identity/oidc/.well-known/keys\n");
             Path log = tmp.resolve("server.log");
             Path auditFile = tmp.resolve("audit").resolve("http-api.jsonl");
-            ProcessBuilder builder = new ProcessBuilder(PythonDriver.command(
-                            "dev.mcpsecure.samples.HttpApiServer",
-                            "--policy",
-                            policy.toString(),
-                            "--port",
-                            String.valueOf(port)))
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile());
-            builder.environment().put(AuditRecords.ENV, auditFile.toString());
-            Process server = builder.start();
+            Process server = startHttpApi(policy, port, log, Map.of(AuditRecords.ENV, auditFile.toString()));
             try {
-                awaitServing(server, log);
 
                 String metadataUrl = "http://127.0.0.1:" + port + "/.well-known/oauth-protected-resource/mcp";
                 HttpURLConnection anonymous =
@@ -215,6 +205,30 @@ class HttpTransportIT {
     }
 
     /** Waits until the launcher says it serves; fails naming the server's output if it exits or takes 30 s. */
+    /**
+     * Starts the HTTP-API sample serving HTTP on {@code port}, with {@code env} added to its
+     * environment and its output in {@code log}; returns once it says it serves.
+     */
+    static Process startHttpApi(Path policy, int port, Path log, Map<String, String> env) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(PythonDriver.command(
+                        "dev.mcpsecure.samples.HttpApiServer",
+                        "--policy",
+                        policy.toString(),
+                        "--port",
+                        String.valueOf(port)))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        Process server = builder.start();
+        try {
+            awaitServing(server, log);
+        } catch (Exception | AssertionError e) {
+            server.destroyForcibly();
+            throw e;
+        }
+        return server;
+    }
+
     static void awaitServing(Process server, Path log) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
