@@ -8,6 +8,7 @@ import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.core.Slf4jAuditSink;
 import dev.mcpsecure.core.internal.pipeline.PolicyToolGuard;
+import dev.mcpsecure.otel.McpSecureTelemetry;
 import dev.mcpsecure.testkit.InMemoryTransport;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -17,7 +18,25 @@ import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.logs.SdkLoggerProvider;
+import io.opentelemetry.sdk.logs.data.LogRecordData;
+import io.opentelemetry.sdk.logs.export.BatchLogRecordProcessor;
+import io.opentelemetry.sdk.logs.export.LogRecordExporter;
+import io.opentelemetry.sdk.metrics.InstrumentType;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
+import io.opentelemetry.sdk.metrics.data.MetricData;
+import io.opentelemetry.sdk.metrics.export.MetricExporter;
+import io.opentelemetry.sdk.metrics.export.PeriodicMetricReader;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +54,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * B1: the same trivial tool called through the bare SDK server and through SecureMcpServer
  * (every step of the pipeline on), each over its own in-memory transport with a JSON round trip
  * per message: audit to a sink that drops events, and audit through the real
- * {@link Slf4jAuditSink} with Logback's AsyncAppender writing a file ({@code logback.xml}); and the
- * decision path alone. Average time and, in sample mode, p50/p99.
+ * {@link Slf4jAuditSink} with Logback's AsyncAppender writing a file ({@code logback.xml}); with
+ * {@link McpSecureTelemetry} on the OpenTelemetry API and no SDK installed (every instrument a
+ * no-op), and with the SDK installed (batching span and log record processors and a periodic
+ * metric reader, exporting to exporters that discard: the cost of recording, not of a network);
+ * and the decision path alone. Average time and, in sample mode, p50/p99.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -52,6 +74,11 @@ public class ToolCallBenchmark {
     private McpSyncClient bare;
     private McpSyncClient secured;
     private McpSyncClient logged;
+    private McpSyncServer noSdkServer;
+    private McpSyncServer sdkServer;
+    private McpSyncClient noSdk;
+    private McpSyncClient sdk;
+    private OpenTelemetrySdk otel;
     private PolicyToolGuard guard;
     private ToolCall call;
 
@@ -106,6 +133,39 @@ public class ToolCallBenchmark {
                 .sync();
         logged = connect(loggedTransport);
 
+        InMemoryTransport noSdkTransport = InMemoryTransport.create();
+        noSdkServer = SecureMcpServer.builder(policy)
+                .auditSink(drop)
+                .telemetry(McpSecureTelemetry.create(OpenTelemetry.noop()).withAuditLogs())
+                .tool(echo())
+                .build(noSdkTransport.serverProvider())
+                .sync();
+        noSdk = connect(noSdkTransport);
+
+        otel = OpenTelemetrySdk.builder()
+                .setTracerProvider(SdkTracerProvider.builder()
+                        .addSpanProcessor(BatchSpanProcessor.builder(new DiscardingSpans())
+                                .build())
+                        .build())
+                .setMeterProvider(SdkMeterProvider.builder()
+                        .registerMetricReader(PeriodicMetricReader.builder(new DiscardingMetrics())
+                                .setInterval(Duration.ofSeconds(10))
+                                .build())
+                        .build())
+                .setLoggerProvider(SdkLoggerProvider.builder()
+                        .addLogRecordProcessor(BatchLogRecordProcessor.builder(new DiscardingLogs())
+                                .build())
+                        .build())
+                .build();
+        InMemoryTransport sdkTransport = InMemoryTransport.create();
+        sdkServer = SecureMcpServer.builder(policy)
+                .auditSink(drop)
+                .telemetry(McpSecureTelemetry.create(otel).withAuditLogs())
+                .tool(echo())
+                .build(sdkTransport.serverProvider())
+                .sync();
+        sdk = connect(sdkTransport);
+
         // A clock that moves 1 ms per reading: the bucket (1,000,000/s) always refills, so this
         // measures the allow path a real call takes; with the real clock, at ~10M checks/s, most
         // checks would hit the rate limit and measure building its denial instead.
@@ -120,9 +180,14 @@ public class ToolCallBenchmark {
         bare.close();
         secured.close();
         logged.close();
+        noSdk.close();
+        sdk.close();
         bareServer.close();
         securedServer.close();
         loggedServer.close();
+        noSdkServer.close();
+        sdkServer.close();
+        otel.close();
     }
 
     @Benchmark
@@ -141,6 +206,75 @@ public class ToolCallBenchmark {
     @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
     public CallToolResult securedCallAuditSlf4jAsync() {
         return logged.callTool(REQUEST);
+    }
+
+    @Benchmark
+    @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
+    public CallToolResult securedCallTelemetryNoSdk() {
+        return noSdk.callTool(REQUEST);
+    }
+
+    @Benchmark
+    @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
+    public CallToolResult securedCallTelemetrySdk() {
+        return sdk.callTool(REQUEST);
+    }
+
+    /** Exporters that take everything and keep nothing: the benchmark measures recording. */
+    private static final class DiscardingSpans implements SpanExporter {
+        @Override
+        public CompletableResultCode export(Collection<SpanData> spans) {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public CompletableResultCode flush() {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public CompletableResultCode shutdown() {
+            return CompletableResultCode.ofSuccess();
+        }
+    }
+
+    private static final class DiscardingLogs implements LogRecordExporter {
+        @Override
+        public CompletableResultCode export(Collection<LogRecordData> logs) {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public CompletableResultCode flush() {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public CompletableResultCode shutdown() {
+            return CompletableResultCode.ofSuccess();
+        }
+    }
+
+    private static final class DiscardingMetrics implements MetricExporter {
+        @Override
+        public CompletableResultCode export(Collection<MetricData> metrics) {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public CompletableResultCode flush() {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public CompletableResultCode shutdown() {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public AggregationTemporality getAggregationTemporality(InstrumentType type) {
+            return AggregationTemporality.CUMULATIVE;
+        }
     }
 
     @Benchmark

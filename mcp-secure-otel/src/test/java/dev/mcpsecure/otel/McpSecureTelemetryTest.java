@@ -2,17 +2,24 @@ package dev.mcpsecure.otel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.EgressRule;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.TokenAudience;
+import dev.mcpsecure.api.TokenPolicy;
+import dev.mcpsecure.api.TokenSource;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.core.EgressHttpClient;
 import dev.mcpsecure.core.Preflight;
 import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.core.SecureStdioServer;
 import dev.mcpsecure.http.SecureHttpServer;
+import dev.mcpsecure.testkit.InMemoryTransport;
 import dev.mcpsecure.testkit.LoopbackHttpServer;
 import dev.mcpsecure.testkit.RecordingAuditSink;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.opentelemetry.api.common.AttributeKey;
@@ -224,6 +231,54 @@ class McpSecureTelemetryTest {
                 .as("every record: the start (preflight), the two calls")
                 .isEqualTo(audit.events().size())
                 .isEqualTo(3);
+    }
+
+    @Test
+    void tokensAreCountedMintedOrCachedAndAreEffectSpansOfTheirCall() {
+        String audience = "https://api.example";
+        SecurityPolicy policy = SecurityPolicy.builder()
+                .server("minting", "")
+                .tool(ToolPolicy.readOnly("token"))
+                .tokens(new TokenPolicy(
+                        Duration.ofMinutes(5), Map.of(audience, new TokenAudience("api", Duration.ofMinutes(2)))))
+                .build();
+        SecureMcpServer.Builder builder =
+                SecureMcpServer.builder(policy).auditSink(audit).telemetry(telemetry);
+        TokenSource tokens = builder.tokens();
+        builder.tool(tool("token", () -> "expires " + tokens.token(audience).expiresAt()));
+        InMemoryTransport transport = InMemoryTransport.create();
+        SecureMcpServer server = builder.build(transport.serverProvider());
+        McpSyncClient client = McpClient.sync(transport.clientTransport()).build();
+        try {
+            client.initialize();
+            for (int i = 0; i < 2; i++) {
+                client.callTool(McpSchema.CallToolRequest.builder("token")
+                        .arguments(Map.of())
+                        .build());
+            }
+        } finally {
+            client.close();
+            server.close();
+        }
+
+        Collection<MetricData> points = metrics.collectAllMetrics();
+        assertThat(sum(points, "mcp_secure.tokens", "mcp_secure.token.source", "minted"))
+                .isEqualTo(1);
+        assertThat(sum(points, "mcp_secure.tokens", "mcp_secure.token.source", "cached"))
+                .isEqualTo(1);
+        assertThat(spans.getFinishedSpanItems())
+                .filteredOn(span -> span.getName().equals("token"))
+                .hasSize(2)
+                .allSatisfy(effect -> assertThat(effect.getParentSpanId())
+                        .isIn(spans.getFinishedSpanItems().stream()
+                                .filter(span -> span.getName().equals("tools/call token"))
+                                .map(SpanData::getSpanId)
+                                .toList()));
+        assertThat(audit.events())
+                .filteredOn(event -> "token".equals(event.action()))
+                .extracting(AuditEvent::detail)
+                .satisfiesExactly(first -> assertThat(first).contains("newly minted"), second -> assertThat(second)
+                        .contains("reused"));
     }
 
     @Test
