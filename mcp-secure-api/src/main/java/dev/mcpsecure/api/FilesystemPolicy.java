@@ -18,14 +18,22 @@ import java.util.Optional;
  * @param deny extra glob patterns (as {@link java.nio.file.FileSystem#getPathMatcher} reads them,
  *     without the {@code glob:} prefix) of files never reachable even inside a root; they add to
  *     {@link #DEFAULT_DENY}, which always applies. A pattern matching a directory covers
- *     everything below it: patterns are matched against a path and each of its parents.
+ *     everything below it: patterns are matched against a path and each of its parents. Matching
+ *     ignores case (both sides are compared in lower case, {@link java.util.Locale#ROOT}), so
+ *     {@code **}{@code /.env*} also denies {@code .ENV} and {@code **}{@code /*.pem} {@code
+ *     Server.PEM}: on a case-insensitive filesystem they are the same file.
  * @param maxFileSize largest file read or written, 1 byte to 1 GiB
  */
 public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, List<String> deny, long maxFileSize) {
 
     /**
-     * Sensitive files denied inside every root, whatever the policy says: credentials, keys and
-     * agent configuration.
+     * Sensitive files denied inside every root, whatever the policy says, matched ignoring case:
+     * credentials and keys ({@code .ssh}, {@code .aws}, {@code .gnupg}, {@code .kube}, the Docker
+     * login, {@code .env*}, {@code .netrc}, {@code .git-credentials}, key and keystore files,
+     * {@code id_*} SSH keys), and git's configuration and hooks in every repository, submodule and
+     * worktree git keeps under {@code .git}, since writing either makes git run a program.
+     * {@code .git/info/attributes} is not listed: attributes only select drivers that the config
+     * defines, and the tracked {@code .gitattributes} files, which tools edit, have the same power.
      */
     public static final List<String> DEFAULT_DENY = List.of(
             "**/.ssh",
@@ -33,9 +41,17 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, 
             "**/.gnupg",
             "**/.kube",
             "**/.docker/config.json",
-            "**/.env",
+            "**/.env*",
+            "**/.netrc",
+            "**/.git-credentials",
+            "**/.git/{config,config.worktree,hooks}",
+            "**/.git/**/{config,config.worktree,hooks}",
             "**/*.pem",
             "**/*.key",
+            "**/*.p12",
+            "**/*.pfx",
+            "**/*.jks",
+            "**/*.keystore",
             "**/id_*");
 
     /** File size cap when the policy sets none: 10 MiB. */

@@ -44,7 +44,7 @@ public enum ReasonCode {
     PATH_SYMLINK_ESCAPE,
     /** The operation needs write access but the root is read-only. */
     PATH_READ_ONLY,
-    /** The path matches a deny pattern for sensitive files. */
+    /** The path matches a deny pattern for sensitive files (compared ignoring case). */
     PATH_SENSITIVE,
     /** The path is malformed (control characters, NUL, too long). */
     PATH_INVALID,
