@@ -151,6 +151,22 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
         return new Resolution(real, realRoot.real(), realRoot.access());
     }
 
+    /** The real paths of this guard's roots, innermost first. */
+    public List<Path> realRoots() {
+        return roots.stream().map(Root::real).toList();
+    }
+
+    /**
+     * The real path of the innermost root {@code requested} is written in, before any link in it
+     * is resolved; empty when it is written in none. Checks the path's form only.
+     *
+     * @throws PolicyViolationException with {@link ReasonCode#PATH_INVALID} as {@link #resolution}
+     *     would
+     */
+    public Optional<Path> writtenRoot(String requested) {
+        return Optional.ofNullable(rootOf(written(requested), false)).map(Root::real);
+    }
+
     /** Whether {@code real}, a real path, lies inside a root and matches no deny pattern. */
     public boolean allowsReal(Path real) {
         Root root = rootOf(real, true);
