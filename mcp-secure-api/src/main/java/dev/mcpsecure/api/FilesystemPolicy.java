@@ -23,8 +23,12 @@ import java.util.Optional;
  *     {@code **}{@code /.env*} also denies {@code .ENV} and {@code **}{@code /*.pem} {@code
  *     Server.PEM}: on a case-insensitive filesystem they are the same file.
  * @param maxFileSize largest file read or written, 1 byte to 1 GiB
+ * @param allowHardLinks whether regular files with more than one hard link may be read and
+ *     written; by default (false) they are refused ({@link ReasonCode#FILE_HARD_LINKED}), since a
+ *     hard link inside a root may be the same file as one outside it or one the deny list covers
  */
-public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, List<String> deny, long maxFileSize) {
+public record FilesystemPolicy(
+        List<FilesystemRoot> roots, Optional<Path> base, List<String> deny, long maxFileSize, boolean allowHardLinks) {
 
     /**
      * Sensitive files denied inside every root, whatever the policy says, matched ignoring case:
@@ -60,7 +64,7 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, 
     static final long MAX_FILE_SIZE_CAP = 1L << 30;
 
     private static final FilesystemPolicy NONE =
-            new FilesystemPolicy(List.of(), Optional.empty(), List.of(), DEFAULT_MAX_FILE_SIZE);
+            new FilesystemPolicy(List.of(), Optional.empty(), List.of(), DEFAULT_MAX_FILE_SIZE, false);
 
     /** Validates every component and copies the lists. */
     public FilesystemPolicy {
@@ -139,6 +143,7 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, 
         private final List<String> deny = new ArrayList<>();
         private Path base;
         private Long maxFileSize;
+        private Boolean allowHardLinks;
 
         private Builder() {}
 
@@ -172,10 +177,24 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, 
             return this;
         }
 
+        /**
+         * Whether regular files with more than one hard link may be read and written; default
+         * false (refused with {@link ReasonCode#FILE_HARD_LINKED}).
+         */
+        public Builder allowHardLinks(boolean allow) {
+            Checks.requireUnset(allowHardLinks, "allowHardLinks");
+            allowHardLinks = allow;
+            return this;
+        }
+
         /** @throws InvalidPolicyException if a root is listed twice or the base is not a root */
         public FilesystemPolicy build() {
             return new FilesystemPolicy(
-                    roots, Optional.ofNullable(base), deny, maxFileSize == null ? DEFAULT_MAX_FILE_SIZE : maxFileSize);
+                    roots,
+                    Optional.ofNullable(base),
+                    deny,
+                    maxFileSize == null ? DEFAULT_MAX_FILE_SIZE : maxFileSize,
+                    allowHardLinks != null && allowHardLinks);
         }
     }
 }

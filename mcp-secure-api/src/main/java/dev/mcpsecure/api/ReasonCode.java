@@ -158,5 +158,10 @@ public enum ReasonCode {
      * while it was being opened (an open that did not complete within its bound counts as such).
      * Only regular files are read or written, and nothing else is ever opened.
      */
-    FILE_NOT_REGULAR
+    FILE_NOT_REGULAR,
+    /**
+     * The regular file has more than one hard link, so it may be the same file as one outside the
+     * roots or one the deny list covers, and the policy does not set {@code allowHardLinks}.
+     */
+    FILE_HARD_LINKED
 }

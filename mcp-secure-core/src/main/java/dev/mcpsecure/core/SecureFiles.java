@@ -37,6 +37,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -57,7 +58,9 @@ import java.util.Set;
  * and nothing half-written is left.
  *
  * <p>Only regular files are read and written: a FIFO, socket or device is refused without being
- * opened ({@link ReasonCode#FILE_NOT_REGULAR}). Opens run on
+ * opened ({@link ReasonCode#FILE_NOT_REGULAR}), and so, unless the policy sets {@code
+ * allowHardLinks}, is a regular file with more than one hard link ({@link
+ * ReasonCode#FILE_HARD_LINKED}), which may be the same file as one outside the roots. Opens run on
  * threads of their own (at most 8), and a caller waits for one at most 2 s: a FIFO put in place in
  * the instant between the check and the open cannot block the tool's thread longer (it is refused
  * with {@link ReasonCode#FILE_NOT_REGULAR}); the opener thread stays blocked until the FIFO gets a
@@ -65,7 +68,8 @@ import java.util.Set;
  *
  * <p>Denials throw {@link PolicyViolationException} ({@code PATH_OUTSIDE_ROOTS}, {@code
  * PATH_SYMLINK_ESCAPE}, {@code PATH_READ_ONLY}, {@code PATH_SENSITIVE}, {@code PATH_INVALID},
- * {@code FILE_TOO_LARGE}, {@code ROOT_REPLACED}, {@code FILE_NOT_REGULAR}); let it propagate out of the tool, and the pipeline answers the call with that
+ * {@code FILE_TOO_LARGE}, {@code ROOT_REPLACED}, {@code FILE_HARD_LINKED}, {@code
+ * FILE_NOT_REGULAR}); let it propagate out of the tool, and the pipeline answers the call with that
  * reason code and audits it. Every operation, allowed, refused or failed, is recorded as an effect
  * of the current call. Other failures throw {@link IOException} subclasses naming the path as the
  * client sent it, never a resolved host path.
@@ -89,12 +93,15 @@ public final class SecureFiles implements AutoCloseable {
     private final HeldRoots roots;
     private final boolean owner;
     private final long maxFileSize;
+    private final boolean allowHardLinks;
 
-    private SecureFiles(PolicyFilesystemGuard guard, HeldRoots roots, boolean owner, long maxFileSize) {
+    private SecureFiles(
+            PolicyFilesystemGuard guard, HeldRoots roots, boolean owner, long maxFileSize, boolean allowHardLinks) {
         this.guard = guard;
         this.roots = roots;
         this.owner = owner;
         this.maxFileSize = maxFileSize;
+        this.allowHardLinks = allowHardLinks;
     }
 
     /**
@@ -109,7 +116,12 @@ public final class SecureFiles implements AutoCloseable {
     /** As {@link #of(FilesystemPolicy)}, with a caller waiting at most {@code openBound} for an open. */
     static SecureFiles of(FilesystemPolicy policy, Duration openBound) {
         PolicyFilesystemGuard guard = new PolicyFilesystemGuard(policy);
-        return new SecureFiles(guard, HeldRoots.open(guard.realRoots(), openBound), true, policy.maxFileSize());
+        return new SecureFiles(
+                guard,
+                HeldRoots.open(guard.realRoots(), openBound),
+                true,
+                policy.maxFileSize(),
+                policy.allowHardLinks());
     }
 
     /** The guard every path passes. */
@@ -123,7 +135,7 @@ public final class SecureFiles implements AutoCloseable {
      * object's held roots; closing the view does nothing, closing this ends both.
      */
     public SecureFiles narrowedTo(Collection<Path> clientRoots) {
-        return new SecureFiles(guard.narrowedTo(clientRoots), roots, false, maxFileSize);
+        return new SecureFiles(guard.narrowedTo(clientRoots), roots, false, maxFileSize, allowHardLinks);
     }
 
     /**
@@ -167,8 +179,8 @@ public final class SecureFiles implements AutoCloseable {
     /**
      * Reads a regular file, at most the policy's file size.
      *
-     * @throws PolicyViolationException on a denial, including {@code FILE_TOO_LARGE} and {@code
-     *     FILE_NOT_REGULAR} for a FIFO, socket or device
+     * @throws PolicyViolationException on a denial, including {@code FILE_TOO_LARGE}, {@code
+     *     FILE_NOT_REGULAR} for a FIFO, socket or device and {@code FILE_HARD_LINKED}
      * @throws NoSuchFileException if there is no such file
      */
     public byte[] readBytes(String path) throws IOException {
@@ -187,7 +199,7 @@ public final class SecureFiles implements AutoCloseable {
 
     /**
      * Opens the regular file {@code target} for reading: examined first (a link, a directory, a
-     * FIFO, socket or device, a too large file is refused unopened), opened without
+     * FIFO, socket or device, a hard-linked or too large file is refused unopened), opened without
      * following a link, and checked again on the opened handle (a pipe or socket cannot seek) and
      * by name (still the file examined).
      */
@@ -195,7 +207,7 @@ public final class SecureFiles implements AutoCloseable {
         try (SecureDirectoryStream<Path> dir = openParent(target, path)) {
             Path name = target.real().getFileName();
             BasicFileAttributes examined = attributes(dir, name, path);
-            requireRegular(examined, path, "is never read through");
+            requireRegular(examined, target.real(), path, "is never read through");
             if (examined.size() > maxFileSize) {
                 throw tooLarge(path, examined.size());
             }
@@ -219,10 +231,10 @@ public final class SecureFiles implements AutoCloseable {
     }
 
     /**
-     * Refuses what is not a regular file. A directory is an {@link IOException} ({@code is not a
-     * regular file}), not a denial.
+     * Refuses what is not a regular file, or is one with other hard links the policy does not
+     * allow. A directory is an {@link IOException} ({@code is not a regular file}), not a denial.
      */
-    private static void requireRegular(BasicFileAttributes attributes, String path, String linkDenial)
+    private void requireRegular(BasicFileAttributes attributes, Path real, String path, String linkDenial)
             throws IOException {
         if (attributes.isSymbolicLink()) {
             throw deny(ReasonCode.PATH_SYMLINK_ESCAPE, path, "became a symbolic link; it " + linkDenial);
@@ -236,6 +248,30 @@ public final class SecureFiles implements AutoCloseable {
                     path,
                     "is a FIFO, socket or device; only regular files are read or written");
         }
+        if (!allowHardLinks && linkCount(real, attributes, path) > 1) {
+            throw deny(
+                    ReasonCode.FILE_HARD_LINKED,
+                    path,
+                    "has more than one hard link, so it may be a file outside the roots;"
+                            + " the policy's filesystem.allowHardLinks allows such files");
+        }
+    }
+
+    /**
+     * The link count of {@code real}, whose examined attributes are {@code attributes}. Java reads
+     * link counts by path only; the inode read must be the one examined through the handle.
+     */
+    private static int linkCount(Path real, BasicFileAttributes attributes, String path) throws IOException {
+        Map<String, Object> unix;
+        try {
+            unix = Files.readAttributes(real, "unix:nlink,fileKey", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            throw deny(ReasonCode.PATH_SYMLINK_ESCAPE, path, CHANGED);
+        }
+        if (!Objects.equals(unix.get("fileKey"), attributes.fileKey())) {
+            throw deny(ReasonCode.PATH_SYMLINK_ESCAPE, path, CHANGED);
+        }
+        return (Integer) unix.get("nlink");
     }
 
     /** Reads a regular file as UTF-8 text; see {@link #readBytes}. */
@@ -245,10 +281,11 @@ public final class SecureFiles implements AutoCloseable {
 
     /**
      * Replaces or creates a file atomically, in a read-write root. The parent directory must exist.
-     * An existing target must be a regular file; it is replaced, never written through.
+     * An existing target must be a regular file without other hard links (unless the policy allows
+     * them); it is replaced, never written through.
      *
-     * @throws PolicyViolationException on a denial, including {@code FILE_TOO_LARGE} and {@code
-     *     FILE_NOT_REGULAR}
+     * @throws PolicyViolationException on a denial, including {@code FILE_TOO_LARGE}, {@code
+     *     FILE_NOT_REGULAR} and {@code FILE_HARD_LINKED}
      * @throws NoSuchFileException if the parent directory does not exist
      */
     public void write(String path, byte[] content) throws IOException {
@@ -271,7 +308,7 @@ public final class SecureFiles implements AutoCloseable {
             Path name = target.real().getFileName();
             BasicFileAttributes existing = HeldRoots.attributesIfExists(dir, name);
             if (existing != null) {
-                requireRegular(existing, path, "is never written through");
+                requireRegular(existing, target.real(), path, "is never written through");
             }
             Path temp = Path.of("." + name + ".mcp-secure-" + HexFormat.of().formatHex(randomBytes()) + ".tmp");
             boolean moved = false;

@@ -77,6 +77,7 @@ class SecureFilesTest {
         Files.createSymbolicLink(ro.resolve("loop1"), Path.of("loop2"));
         Files.createSymbolicLink(ro.resolve("loop2"), Path.of("loop1"));
         Files.createSymbolicLink(ro.resolve("dangling"), Path.of("missing.txt"));
+        Files.createLink(ro.resolve("hard-out"), outside.resolve("secret.txt"));
 
         write(rw.resolve("existing.txt"), "OLD");
         Files.createDirectories(rw.resolve("notes"));
@@ -84,6 +85,7 @@ class SecureFilesTest {
         Files.createSymbolicLink(rw.resolve("link-to-ro"), Path.of("../ro"));
         Files.createSymbolicLink(rw.resolve("planted"), Path.of("../outside/planted-target.txt"));
         Files.createSymbolicLink(rw.resolve("link-in-rw"), Path.of("notes"));
+        Files.createLink(rw.resolve("hard-out-rw"), outside.resolve("dir/inner.txt"));
 
         files = SecureFiles.of(FilesystemPolicy.builder()
                 .root(FilesystemRoot.readOnly(ro))
@@ -198,6 +200,16 @@ class SecureFilesTest {
                 row("listing through a symlink to outside", Op.LIST, "{ro}/link-out-dir", "PATH_SYMLINK_ESCAPE"),
                 row("a chain of symlinks ending outside", Op.READ, "{ro}/chain1", "PATH_SYMLINK_ESCAPE"),
                 row("a symlink loop cannot be resolved", Op.READ, "{ro}/loop1", "PATH_INVALID"),
+                row(
+                        "a hard link inside a root to a file outside is the outside file",
+                        Op.READ,
+                        "{ro}/hard-out",
+                        "FILE_HARD_LINKED"),
+                row(
+                        "replacing a hard link would hide that it was one; refused like a read",
+                        Op.WRITE,
+                        "{rw}/hard-out-rw",
+                        "FILE_HARD_LINKED"),
                 row("a dangling symlink is not followed", Op.READ, "{ro}/dangling", "PATH_SYMLINK_ESCAPE"),
                 row("a symlink planted at the target of a create", Op.WRITE, "{rw}/planted", "PATH_SYMLINK_ESCAPE"),
                 row(
@@ -452,6 +464,27 @@ class SecureFilesTest {
                     .as("the FIFO written to is still a FIFO, not replaced")
                     .isEqualTo(Files.getAttribute(fifo, "unix:mode", LinkOption.NOFOLLOW_LINKS));
         }
+    }
+
+    @Test
+    void hardLinksAreReadAndReplacedOnlyWhenThePolicyAllowsThem() throws IOException {
+        assertThat(reasonOf(() -> files.readBytes(ro + "/hard-out"))).isEqualTo(ReasonCode.FILE_HARD_LINKED);
+        assertThatThrownBy(() -> files.readBytes(ro + "/hard-out"))
+                .hasMessageContaining("filesystem.allowHardLinks")
+                .hasMessageNotContaining(outside.toString());
+
+        try (SecureFiles allowing = SecureFiles.of(FilesystemPolicy.builder()
+                .root(FilesystemRoot.readOnly(ro))
+                .root(FilesystemRoot.readWrite(rw))
+                .allowHardLinks(true)
+                .build())) {
+            assertThat(allowing.readText(ro + "/hard-out")).isEqualTo("OUTSIDE");
+            allowing.writeText(rw + "/hard-out-rw", "REPLACED");
+        }
+        assertThat(Files.readString(rw.resolve("hard-out-rw"))).isEqualTo("REPLACED");
+        assertThat(Files.readString(outside.resolve("dir/inner.txt")))
+                .as("a write replaces the name; it never writes through the link")
+                .isEqualTo("OUTSIDE-INNER");
     }
 
     @Test
