@@ -19,9 +19,10 @@ import java.util.Optional;
  *     without the {@code glob:} prefix) of files never reachable even inside a root; they add to
  *     {@link #DEFAULT_DENY}, which always applies. A pattern matching a directory covers
  *     everything below it: patterns are matched against a path and each of its parents. Matching
- *     ignores case (both sides are compared in lower case, {@link java.util.Locale#ROOT}), so
- *     {@code **}{@code /.env*} also denies {@code .ENV} and {@code **}{@code /*.pem} {@code
- *     Server.PEM}: on a case-insensitive filesystem they are the same file.
+ *     ignores case (both sides are upper-cased and then lower-cased, {@link java.util.Locale#ROOT},
+ *     as case-folding filesystems compare names), so {@code **}{@code /.env*} also denies {@code
+ *     .ENV} and {@code **}{@code /*.pem} {@code Server.PEM}: on a case-insensitive filesystem they
+ *     are the same file.
  * @param maxFileSize largest file read or written, 1 byte to 1 GiB
  * @param allowHardLinks whether regular files with more than one hard link may be read and
  *     written; by default (false) they are refused ({@link ReasonCode#FILE_HARD_LINKED}), since a

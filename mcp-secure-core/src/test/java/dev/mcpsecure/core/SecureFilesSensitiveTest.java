@@ -77,6 +77,9 @@ class SecureFilesSensitiveTest {
                 row(".docker/Config.JSON", "the Docker login, any case"),
                 row(".Git/Config", "git paths ignore case like every other pattern"),
                 row(".GIT/HOOKS/pre-push", "hooks in upper case"),
+                row(".git/con\uFB01g", "a ligature: case-folding filesystems take 'ﬁ' for 'fi'"),
+                row("release.key\uFB06ore", "a ligature: 'ﬆ' folds to 'st'"),
+                row(".\u017Fsh/id_rsa", "a long s: 'ſ' folds to 's'"),
                 row("data/Secrets/token.txt", "a pattern the policy adds ignores case too"));
     }
 

@@ -309,7 +309,9 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
 
     /**
      * Deny patterns, matched against a path and each of its parents below the root, ignoring case:
-     * patterns and paths are both compared in lower case ({@link Locale#ROOT}). A pattern
+     * patterns and paths are both compared folded, that is upper-cased and then lower-cased
+     * ({@link Locale#ROOT}), which also equates what case-folding filesystems equate beyond ASCII
+     * ({@code ſ} and {@code s}, the ligature {@code ﬁ} and {@code fi}). A pattern
      * {@code **}{@code /NAME} without a further {@code /} concerns one name and is matched against
      * each component's name (a literal name by string comparison); any other pattern against the
      * whole path of the file and of each parent.
@@ -361,7 +363,7 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
         }
 
         private static String fold(String text) {
-            return text.toLowerCase(Locale.ROOT);
+            return text.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT);
         }
     }
 }
