@@ -18,14 +18,27 @@ import java.util.Optional;
  * @param deny extra glob patterns (as {@link java.nio.file.FileSystem#getPathMatcher} reads them,
  *     without the {@code glob:} prefix) of files never reachable even inside a root; they add to
  *     {@link #DEFAULT_DENY}, which always applies. A pattern matching a directory covers
- *     everything below it: patterns are matched against a path and each of its parents.
+ *     everything below it: patterns are matched against a path and each of its parents. Matching
+ *     ignores case (both sides are upper-cased and then lower-cased, {@link java.util.Locale#ROOT},
+ *     as case-folding filesystems compare names), so {@code **}{@code /.env*} also denies {@code
+ *     .ENV} and {@code **}{@code /*.pem} {@code Server.PEM}: on a case-insensitive filesystem they
+ *     are the same file.
  * @param maxFileSize largest file read or written, 1 byte to 1 GiB
+ * @param allowHardLinks whether regular files with more than one hard link may be read and
+ *     written; by default (false) they are refused ({@link ReasonCode#FILE_HARD_LINKED}), since a
+ *     hard link inside a root may be the same file as one outside it or one the deny list covers
  */
-public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, List<String> deny, long maxFileSize) {
+public record FilesystemPolicy(
+        List<FilesystemRoot> roots, Optional<Path> base, List<String> deny, long maxFileSize, boolean allowHardLinks) {
 
     /**
-     * Sensitive files denied inside every root, whatever the policy says: credentials, keys and
-     * agent configuration.
+     * Sensitive files denied inside every root, whatever the policy says, matched ignoring case:
+     * credentials and keys ({@code .ssh}, {@code .aws}, {@code .gnupg}, {@code .kube}, the Docker
+     * login, {@code .env*}, {@code .netrc}, {@code .git-credentials}, key and keystore files,
+     * {@code id_*} SSH keys), and git's configuration and hooks in every repository, submodule and
+     * worktree git keeps under {@code .git}, since writing either makes git run a program.
+     * {@code .git/info/attributes} is not listed: attributes only select drivers that the config
+     * defines, and the tracked {@code .gitattributes} files, which tools edit, have the same power.
      */
     public static final List<String> DEFAULT_DENY = List.of(
             "**/.ssh",
@@ -33,9 +46,17 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, 
             "**/.gnupg",
             "**/.kube",
             "**/.docker/config.json",
-            "**/.env",
+            "**/.env*",
+            "**/.netrc",
+            "**/.git-credentials",
+            "**/.git/{config,config.worktree,hooks}",
+            "**/.git/**/{config,config.worktree,hooks}",
             "**/*.pem",
             "**/*.key",
+            "**/*.p12",
+            "**/*.pfx",
+            "**/*.jks",
+            "**/*.keystore",
             "**/id_*");
 
     /** File size cap when the policy sets none: 10 MiB. */
@@ -44,7 +65,7 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, 
     static final long MAX_FILE_SIZE_CAP = 1L << 30;
 
     private static final FilesystemPolicy NONE =
-            new FilesystemPolicy(List.of(), Optional.empty(), List.of(), DEFAULT_MAX_FILE_SIZE);
+            new FilesystemPolicy(List.of(), Optional.empty(), List.of(), DEFAULT_MAX_FILE_SIZE, false);
 
     /** Validates every component and copies the lists. */
     public FilesystemPolicy {
@@ -123,6 +144,7 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, 
         private final List<String> deny = new ArrayList<>();
         private Path base;
         private Long maxFileSize;
+        private Boolean allowHardLinks;
 
         private Builder() {}
 
@@ -156,10 +178,24 @@ public record FilesystemPolicy(List<FilesystemRoot> roots, Optional<Path> base, 
             return this;
         }
 
+        /**
+         * Whether regular files with more than one hard link may be read and written; default
+         * false (refused with {@link ReasonCode#FILE_HARD_LINKED}).
+         */
+        public Builder allowHardLinks(boolean allow) {
+            Checks.requireUnset(allowHardLinks, "allowHardLinks");
+            allowHardLinks = allow;
+            return this;
+        }
+
         /** @throws InvalidPolicyException if a root is listed twice or the base is not a root */
         public FilesystemPolicy build() {
             return new FilesystemPolicy(
-                    roots, Optional.ofNullable(base), deny, maxFileSize == null ? DEFAULT_MAX_FILE_SIZE : maxFileSize);
+                    roots,
+                    Optional.ofNullable(base),
+                    deny,
+                    maxFileSize == null ? DEFAULT_MAX_FILE_SIZE : maxFileSize,
+                    allowHardLinks != null && allowHardLinks);
         }
     }
 }

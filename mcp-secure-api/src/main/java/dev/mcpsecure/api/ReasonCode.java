@@ -40,13 +40,20 @@ public enum ReasonCode {
     // filesystem
     /** The path is not inside any filesystem root. */
     PATH_OUTSIDE_ROOTS,
-    /** The path resolves, through a symbolic link, to a place outside the roots. */
+    /**
+     * The path resolves, through a symbolic link, to a place outside the roots; or a component of
+     * it changed while it was being opened (a symbolic link or another file swapped in after the
+     * check), which is never followed.
+     */
     PATH_SYMLINK_ESCAPE,
     /** The operation needs write access but the root is read-only. */
     PATH_READ_ONLY,
-    /** The path matches a deny pattern for sensitive files. */
+    /** The path matches a deny pattern for sensitive files (compared ignoring case). */
     PATH_SENSITIVE,
-    /** The path is malformed (control characters, NUL, too long). */
+    /**
+     * The path is malformed (control characters, NUL, too long, too deep), cannot be resolved (a
+     * symbolic link loop), or uses a file that is not a directory as a directory ({@code a.txt/b}).
+     */
     PATH_INVALID,
     /** The file is larger than the policy allows. */
     FILE_TOO_LARGE,
@@ -136,5 +143,25 @@ public enum ReasonCode {
      * A JSON-RPC response answers no request the server is waiting for in that session: an id it
      * never sent, one already answered, or one whose wait ended.
      */
-    RESPONSE_UNEXPECTED
+    RESPONSE_UNEXPECTED,
+
+    // filesystem, added with held root handles
+    /**
+     * A filesystem root is no longer the directory opened when the file access was made: it was
+     * moved, or replaced by another directory or by a symbolic link. Nothing is reached through
+     * the path that now has the root's name; the operation is refused until the original
+     * directory is back under it.
+     */
+    ROOT_REPLACED,
+    /**
+     * The path names a FIFO, socket or device, or something that is one was put in its place
+     * while it was being opened (an open that did not complete within its bound counts as such).
+     * Only regular files are read or written, and nothing else is ever opened.
+     */
+    FILE_NOT_REGULAR,
+    /**
+     * The regular file has more than one hard link, so it may be the same file as one outside the
+     * roots or one the deny list covers, and the policy does not set {@code allowHardLinks}.
+     */
+    FILE_HARD_LINKED
 }

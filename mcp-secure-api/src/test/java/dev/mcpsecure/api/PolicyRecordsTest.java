@@ -61,7 +61,7 @@ class PolicyRecordsTest {
     void listsAndMapsAreCopiedDefensively() {
         List<FilesystemRoot> roots = new ArrayList<>(List.of(FilesystemRoot.readOnly(Path.of("/srv/a"))));
         List<String> deny = new ArrayList<>(List.of("**/*.bak"));
-        FilesystemPolicy filesystem = new FilesystemPolicy(roots, Optional.empty(), deny, 1024);
+        FilesystemPolicy filesystem = new FilesystemPolicy(roots, Optional.empty(), deny, 1024, false);
         roots.add(FilesystemRoot.readWrite(Path.of("/srv/b")));
         deny.clear();
 
@@ -88,7 +88,8 @@ class PolicyRecordsTest {
         List<String> deny = new ArrayList<>();
         deny.add(null);
         InvalidPolicyException e = catchThrowableOfType(
-                InvalidPolicyException.class, () -> new FilesystemPolicy(List.of(), Optional.empty(), deny, 1024));
+                InvalidPolicyException.class,
+                () -> new FilesystemPolicy(List.of(), Optional.empty(), deny, 1024, false));
         assertThat(e.problems()).singleElement().hasToString("deny: must not contain null elements");
     }
 
@@ -105,7 +106,8 @@ class PolicyRecordsTest {
                         List.of(FilesystemRoot.readOnly(Path.of("/srv")), FilesystemRoot.readWrite(Path.of("/srv"))),
                         Optional.empty(),
                         List.of(),
-                        1))
+                        1,
+                        false))
                 .hasMessageContaining("roots[1].path: root '/srv' is listed twice (first as roots[0])");
         assertThatThrownBy(() -> FilesystemPolicy.builder().deny("[unclosed"))
                 .hasMessageContaining("'[unclosed' is not a valid glob");
@@ -119,7 +121,8 @@ class PolicyRecordsTest {
                         List.of(FilesystemRoot.readOnly(Path.of("/srv")), FilesystemRoot.readOnly(Path.of("/srv"))),
                         Optional.of(Path.of("/elsewhere")),
                         List.of("[bad"),
-                        0));
+                        0,
+                        false));
         assertThat(e.problems())
                 .extracting(PolicyProblem::path)
                 .containsExactly("maxFileSize", "roots[1].path", "base", "deny[0]");

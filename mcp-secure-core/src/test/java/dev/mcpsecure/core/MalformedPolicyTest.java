@@ -164,6 +164,12 @@ class MalformedPolicyTest {
                         "'10MB' is not a size (sizes are 1024-based",
                         "write KiB, MiB or GiB"),
                 row(
+                        "opting in to hard links takes a real boolean, not a YAML 1.1 spelling",
+                        "filesystem:\n  allowHardLinks: yes\n",
+                        "2:19",
+                        "filesystem.allowHardLinks",
+                        "expected true or false but found the text 'yes'"),
+                row(
                         "an address block with host bits set is probably a typo",
                         "egress:\n  rules:\n    - host: localhost\n      allowAddresses: [10.0.0.1/8]\n",
                         "4:24",

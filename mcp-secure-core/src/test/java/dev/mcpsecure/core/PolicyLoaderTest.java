@@ -186,6 +186,18 @@ class PolicyLoaderTest {
     }
 
     @Test
+    void hardLinksStayRefusedUnlessThePolicyAllowsThem() {
+        assertThat(PolicyLoader.fromYaml("filesystem:\n  allowHardLinks: true\n", "p.yaml")
+                        .filesystem()
+                        .allowHardLinks())
+                .isTrue();
+        assertThat(PolicyLoader.fromYaml("filesystem:\n  maxFileSize: 1KiB\n", "p.yaml")
+                        .filesystem()
+                        .allowHardLinks())
+                .isFalse();
+    }
+
+    @Test
     void anEmptyJsonObjectDeniesEverything() {
         assertThat(PolicyLoader.fromJson("{}", "empty.json")).isEqualTo(SecurityPolicy.denyAll());
     }

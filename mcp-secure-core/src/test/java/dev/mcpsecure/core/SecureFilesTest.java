@@ -3,18 +3,27 @@ package dev.mcpsecure.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.mcpsecure.api.FilesystemPolicy;
 import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.PolicyViolationException;
+import dev.mcpsecure.api.ReasonCode;
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,6 +77,7 @@ class SecureFilesTest {
         Files.createSymbolicLink(ro.resolve("loop1"), Path.of("loop2"));
         Files.createSymbolicLink(ro.resolve("loop2"), Path.of("loop1"));
         Files.createSymbolicLink(ro.resolve("dangling"), Path.of("missing.txt"));
+        Files.createLink(ro.resolve("hard-out"), outside.resolve("secret.txt"));
 
         write(rw.resolve("existing.txt"), "OLD");
         Files.createDirectories(rw.resolve("notes"));
@@ -75,6 +85,7 @@ class SecureFilesTest {
         Files.createSymbolicLink(rw.resolve("link-to-ro"), Path.of("../ro"));
         Files.createSymbolicLink(rw.resolve("planted"), Path.of("../outside/planted-target.txt"));
         Files.createSymbolicLink(rw.resolve("link-in-rw"), Path.of("notes"));
+        Files.createLink(rw.resolve("hard-out-rw"), outside.resolve("dir/inner.txt"));
 
         files = SecureFiles.of(FilesystemPolicy.builder()
                 .root(FilesystemRoot.readOnly(ro))
@@ -189,6 +200,16 @@ class SecureFilesTest {
                 row("listing through a symlink to outside", Op.LIST, "{ro}/link-out-dir", "PATH_SYMLINK_ESCAPE"),
                 row("a chain of symlinks ending outside", Op.READ, "{ro}/chain1", "PATH_SYMLINK_ESCAPE"),
                 row("a symlink loop cannot be resolved", Op.READ, "{ro}/loop1", "PATH_INVALID"),
+                row(
+                        "a hard link inside a root to a file outside is the outside file",
+                        Op.READ,
+                        "{ro}/hard-out",
+                        "FILE_HARD_LINKED"),
+                row(
+                        "replacing a hard link would hide that it was one; refused like a read",
+                        Op.WRITE,
+                        "{rw}/hard-out-rw",
+                        "FILE_HARD_LINKED"),
                 row("a dangling symlink is not followed", Op.READ, "{ro}/dangling", "PATH_SYMLINK_ESCAPE"),
                 row("a symlink planted at the target of a create", Op.WRITE, "{rw}/planted", "PATH_SYMLINK_ESCAPE"),
                 row(
@@ -217,6 +238,10 @@ class SecureFilesTest {
                         "{ro}/" + "d/".repeat(2100) + "a.txt",
                         "PATH_INVALID"),
                 row("an empty path", Op.READ, "", "PATH_INVALID"),
+                row("a regular file used as a directory, on read", Op.READ, "{ro}/a.txt/b", "PATH_INVALID"),
+                row("a regular file used as a directory, on write", Op.WRITE, "{rw}/existing.txt/x", "PATH_INVALID"),
+                row("a regular file used as a directory, on list", Op.LIST, "{ro}/a.txt/b", "PATH_INVALID"),
+                row("a regular file used as a directory, on mkdir", Op.MKDIRS, "{rw}/existing.txt/x/y", "PATH_INVALID"),
                 row(
                         "more than 128 levels (deny patterns are checked per level: the cost grows with the square)",
                         Op.READ,
@@ -402,5 +427,120 @@ class SecureFilesTest {
                         .build()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void aFileUsedAsADirectoryIsAnInvalidPathNamingTheFile() {
+        assertThatThrownBy(() -> files.readBytes(ro + "/a.txt/b"))
+                .isInstanceOf(PolicyViolationException.class)
+                .hasMessage("PATH_INVALID: path '" + ro + "/a.txt/b' goes through 'a.txt', which is not a directory");
+        assertThatThrownBy(() -> files.list(ro + "/a.txt"))
+                .as("the directory listed is itself a file: not a directory, not a denial")
+                .isInstanceOf(NotDirectoryException.class)
+                .hasMessage(ro + "/a.txt");
+    }
+
+    @Test
+    void aFifoOrSocketIsRefusedAtOnceWithoutBeingOpened() throws Exception {
+        Path fifo = mkfifo(ro.resolve("pipe"));
+        Path fifoRw = mkfifo(rw.resolve("pipe"));
+        try (ServerSocketChannel socket = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            socket.bind(UnixDomainSocketAddress.of(ro.resolve("sock")));
+
+            assertTimeoutPreemptively(Duration.ofSeconds(1), () -> {
+                assertThat(reasonOf(() -> files.readBytes(fifo.toString()))).isEqualTo(ReasonCode.FILE_NOT_REGULAR);
+                assertThat(reasonOf(() -> files.readBytes(ro + "/sock"))).isEqualTo(ReasonCode.FILE_NOT_REGULAR);
+                assertThat(reasonOf(() -> files.write(fifoRw.toString(), "x".getBytes(StandardCharsets.UTF_8))))
+                        .isEqualTo(ReasonCode.FILE_NOT_REGULAR);
+                assertThat(reasonOf(() -> files.readBytes(fifo + "/inside")))
+                        .as("a FIFO as a directory component is never opened either")
+                        .isEqualTo(ReasonCode.PATH_INVALID);
+            });
+            assertThatThrownBy(() -> files.readBytes(fifo.toString()))
+                    .hasMessage("FILE_NOT_REGULAR: path '" + fifo
+                            + "' is a FIFO, socket or device; only regular files are read or written");
+            assertThat(files.stat(fifo.toString()).type()).isEqualTo(SecureFiles.EntryType.OTHER);
+            assertThat(Files.getAttribute(fifoRw, "unix:mode", LinkOption.NOFOLLOW_LINKS))
+                    .as("the FIFO written to is still a FIFO, not replaced")
+                    .isEqualTo(Files.getAttribute(fifo, "unix:mode", LinkOption.NOFOLLOW_LINKS));
+        }
+    }
+
+    @Test
+    void hardLinksAreReadAndReplacedOnlyWhenThePolicyAllowsThem() throws IOException {
+        assertThat(reasonOf(() -> files.readBytes(ro + "/hard-out"))).isEqualTo(ReasonCode.FILE_HARD_LINKED);
+        assertThatThrownBy(() -> files.readBytes(ro + "/hard-out"))
+                .hasMessageContaining("filesystem.allowHardLinks")
+                .hasMessageNotContaining(outside.toString());
+
+        try (SecureFiles allowing = SecureFiles.of(FilesystemPolicy.builder()
+                .root(FilesystemRoot.readOnly(ro))
+                .root(FilesystemRoot.readWrite(rw))
+                .allowHardLinks(true)
+                .build())) {
+            assertThat(allowing.readText(ro + "/hard-out")).isEqualTo("OUTSIDE");
+            allowing.writeText(rw + "/hard-out-rw", "REPLACED");
+        }
+        assertThat(Files.readString(rw.resolve("hard-out-rw"))).isEqualTo("REPLACED");
+        assertThat(Files.readString(outside.resolve("dir/inner.txt")))
+                .as("a write replaces the name; it never writes through the link")
+                .isEqualTo("OUTSIDE-INNER");
+    }
+
+    @Test
+    void aRootReplacedAfterItWasOpenedIsRefusedNeverFollowed() throws IOException {
+        Path moved = tmp.resolve("rw.moved");
+        Files.move(rw, moved);
+        Files.createSymbolicLink(rw, outside);
+        Map<String, String> before = snapshot();
+
+        assertThat(reasonOf(() -> files.readBytes(rw + "/secret.txt"))).isEqualTo(ReasonCode.ROOT_REPLACED);
+        assertThat(reasonOf(() -> files.write(rw + "/planted.txt", new byte[1])))
+                .isEqualTo(ReasonCode.ROOT_REPLACED);
+        assertThat(reasonOf(() -> files.list(rw.toString()))).isEqualTo(ReasonCode.ROOT_REPLACED);
+        assertThat(snapshot()).isEqualTo(before);
+
+        Files.delete(rw);
+        Files.createDirectories(rw);
+        Files.writeString(rw.resolve("existing.txt"), "IMPOSTOR");
+        assertThat(reasonOf(() -> files.readBytes(rw + "/existing.txt")))
+                .as("another directory under the root's name is not the root")
+                .isEqualTo(ReasonCode.ROOT_REPLACED);
+
+        Files.delete(rw.resolve("existing.txt"));
+        Files.delete(rw);
+        Files.move(moved, rw);
+        assertThat(files.readText(rw + "/existing.txt"))
+                .as("the root back in place")
+                .isEqualTo("OLD");
+    }
+
+    @Test
+    void closingReleasesTheRootsAndAViewSharesThem() throws IOException {
+        SecureFiles view = files.narrowedTo(java.util.List.of(ro));
+        view.close();
+        assertThat(files.readText(ro + "/a.txt"))
+                .as("closing a view leaves its origin open")
+                .isEqualTo("A");
+        assertThat(view.readText(ro + "/a.txt")).isEqualTo("A");
+
+        files.close();
+        assertThatThrownBy(() -> files.readText(ro + "/a.txt")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> view.readText(ro + "/a.txt")).isInstanceOf(IllegalStateException.class);
+    }
+
+    static Path mkfifo(Path path) throws IOException, InterruptedException {
+        Process mkfifo = new ProcessBuilder("mkfifo", path.toString())
+                .redirectErrorStream(true)
+                .start();
+        assertThat(mkfifo.waitFor()).as("mkfifo %s", path).isZero();
+        return path;
+    }
+
+    /** The reason code of the denial {@code work} throws. */
+    static ReasonCode reasonOf(ThrowingCallable work) {
+        Throwable thrown = catchThrowable(work);
+        assertThat(thrown).isInstanceOf(PolicyViolationException.class);
+        return ((PolicyViolationException) thrown).reason();
     }
 }

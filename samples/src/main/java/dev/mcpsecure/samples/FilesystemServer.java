@@ -9,7 +9,6 @@ import dev.mcpsecure.core.SecureFiles;
 import dev.mcpsecure.core.SecureMcpServer;
 import dev.mcpsecure.core.SecureStdioServer;
 import java.io.IOException;
-import java.nio.file.NotDirectoryException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -53,7 +52,7 @@ public final class FilesystemServer {
                         "Lists a directory.",
                         List.of("path"),
                         List.of(),
-                        request -> text(list(files, argument(request, "path", null)).stream()
+                        request -> text(files.list(argument(request, "path", null)).stream()
                                 .map(FilesystemServer::describe)
                                 .collect(Collectors.joining("\n")))))
                 .tool(tool(
@@ -84,20 +83,9 @@ public final class FilesystemServer {
         return matches;
     }
 
-    /**
-     * The entries of {@code path}; a regular file is answered as not a directory here, since
-     * {@link SecureFiles#list} reports it as a path that changed while being opened.
-     */
-    private static List<SecureFiles.Entry> list(SecureFiles files, String path) throws IOException {
-        if (files.stat(path).type() == SecureFiles.EntryType.FILE) {
-            throw new NotDirectoryException(path);
-        }
-        return files.list(path);
-    }
-
     private static void searchInto(SecureFiles files, String dir, String pattern, int depth, List<String> matches)
             throws IOException {
-        for (SecureFiles.Entry entry : list(files, dir)) {
+        for (SecureFiles.Entry entry : files.list(dir)) {
             if (matches.size() >= MAX_MATCHES) {
                 return;
             }

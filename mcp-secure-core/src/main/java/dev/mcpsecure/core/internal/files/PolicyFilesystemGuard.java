@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
@@ -32,7 +33,7 @@ import java.util.Set;
  * components, never by string prefix. For a path being created, the deepest existing parent is
  * resolved; a dangling symbolic link is never followed. The access needed must be granted by the
  * roots of both. Deny patterns are matched against the path and each of its parents, written and
- * real. Denial messages quote the path as the client sent it, never a resolved path.
+ * real, ignoring case. Denial messages quote the path as the client sent it, never a resolved path.
  *
  * <p>Thread-safe. Roots must exist when the guard is made; their real paths are fixed then.
  */
@@ -148,6 +149,22 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
             throw deny(ReasonCode.PATH_READ_ONLY, requested, "is in a read-only root");
         }
         return new Resolution(real, realRoot.real(), realRoot.access());
+    }
+
+    /** The real paths of this guard's roots, innermost first. */
+    public List<Path> realRoots() {
+        return roots.stream().map(Root::real).toList();
+    }
+
+    /**
+     * The real path of the innermost root {@code requested} is written in, before any link in it
+     * is resolved; empty when it is written in none. Checks the path's form only.
+     *
+     * @throws PolicyViolationException with {@link ReasonCode#PATH_INVALID} as {@link #resolution}
+     *     would
+     */
+    public Optional<Path> writtenRoot(String requested) {
+        return Optional.ofNullable(rootOf(written(requested), false)).map(Root::real);
     }
 
     /** Whether {@code real}, a real path, lies inside a root and matches no deny pattern. */
@@ -291,7 +308,10 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
     }
 
     /**
-     * Deny patterns, matched against a path and each of its parents below the root. A pattern
+     * Deny patterns, matched against a path and each of its parents below the root, ignoring case:
+     * patterns and paths are both compared folded, that is upper-cased and then lower-cased
+     * ({@link Locale#ROOT}), which also equates what case-folding filesystems equate beyond ASCII
+     * ({@code ſ} and {@code s}, the ligature {@code ﬁ} and {@code fi}). A pattern
      * {@code **}{@code /NAME} without a further {@code /} concerns one name and is matched against
      * each component's name (a literal name by string comparison); any other pattern against the
      * whole path of the file and of each parent.
@@ -301,8 +321,9 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
         private final List<PathMatcher> nameGlobs = new ArrayList<>();
         private final List<PathMatcher> pathGlobs = new ArrayList<>();
 
-        DenyList(List<String> globs) {
-            for (String glob : globs) {
+        DenyList(List<String> patterns) {
+            for (String pattern : patterns) {
+                String glob = fold(pattern);
                 String name = glob.startsWith("**/") ? glob.substring(3) : null;
                 if (name != null && !name.contains("/") && !name.contains("**")) {
                     if (name.chars().noneMatch(c -> "*?[]{}\\".indexOf(c) >= 0)) {
@@ -318,25 +339,31 @@ public final class PolicyFilesystemGuard implements FilesystemGuard {
 
         boolean matches(Path path, Path root) {
             for (Path name : root.relativize(path)) {
-                if (names.contains(name.toString())) {
+                String folded = fold(name.toString());
+                if (names.contains(folded)) {
                     return true;
                 }
                 for (PathMatcher glob : nameGlobs) {
-                    if (glob.matches(name)) {
+                    if (glob.matches(Path.of(folded))) {
                         return true;
                     }
                 }
             }
             if (!pathGlobs.isEmpty()) {
                 for (Path p = path; p != null && p.startsWith(root); p = p.getParent()) {
+                    Path folded = Path.of(fold(p.toString()));
                     for (PathMatcher glob : pathGlobs) {
-                        if (glob.matches(p)) {
+                        if (glob.matches(folded)) {
                             return true;
                         }
                     }
                 }
             }
             return false;
+        }
+
+        private static String fold(String text) {
+            return text.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT);
         }
     }
 }

@@ -253,7 +253,11 @@ public final class PolicyBinder {
         Path base = s.take("base") == null ? null : path(s, "base", "");
         List<String> deny = texts(s, "deny");
         long maxFileSize = size(s, "maxFileSize", FilesystemPolicy.DEFAULT_MAX_FILE_SIZE);
-        return finish(s, before, () -> new FilesystemPolicy(roots, Optional.ofNullable(base), deny, maxFileSize));
+        boolean allowHardLinks = bool(s, "allowHardLinks", false);
+        return finish(
+                s,
+                before,
+                () -> new FilesystemPolicy(roots, Optional.ofNullable(base), deny, maxFileSize, allowHardLinks));
     }
 
     private CommandPolicy commands(Section s) {
