@@ -155,7 +155,7 @@ class PolicyLoaderTest {
                           args:
                             - url: get
                             - path: READ_WRITE
-                      fixedArgs: [-c, user.name=Bot]
+                      fixedArgs: [-c, user.name=Bot, -c, safe.directory=/srv/repo]
                       fixedEnv:
                         GIT_AUTHOR_NAME: Bot
                     plain-git:
@@ -189,7 +189,7 @@ class PolicyLoaderTest {
                                                         .arg(new ArgRule.UrlArgument("GET"))
                                                         .arg(new ArgRule.PathArgument(FileAccess.READ_WRITE))
                                                         .build())
-                                        .fixedArgs("-c", "user.name=Bot")
+                                        .fixedArgs("-c", "user.name=Bot", "-c", "safe.directory=/srv/repo")
                                         .fixedEnv("GIT_AUTHOR_NAME", "Bot")
                                         .build()),
                         Map.entry(

@@ -244,8 +244,13 @@ public final class GitProfile {
             "user.name",
             "user.email");
 
-    /** Further keys a policy may fix with {@code -c}: display and identity settings that name no program, file or URL. */
+    /**
+     * Further keys a policy may fix with {@code -c}: display and identity settings that name no
+     * program, file or URL, and {@code safe.directory} (git reads it from the command line, never
+     * from a repository), for a repository owned by another user.
+     */
     private static final Set<String> FIXABLE = Set.of(
+            "safe.directory",
             "user.useconfigonly",
             "color.ui",
             "color.diff",
