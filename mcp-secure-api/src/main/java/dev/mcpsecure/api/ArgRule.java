@@ -1,6 +1,7 @@
 package dev.mcpsecure.api;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -44,6 +45,23 @@ public sealed interface ArgRule {
         /** Validates the access. */
         public PathArgument {
             new Checks().check("path", Checks.notNull(access)).throwIfAny();
+        }
+    }
+
+    /**
+     * An http(s) URL that the policy's egress rules allow for {@code method}, decided as {@code
+     * EgressHttpClient} decides its requests (same parser, same rules; an IP literal is checked
+     * against the special addresses, a host name is not resolved). The program gets the URL as
+     * that parser read it, rebuilt without user info or fragment.
+     *
+     * @param method the HTTP method an egress rule must allow for the URL (GET, HEAD, POST, PUT,
+     *     PATCH, DELETE or OPTIONS; any case, stored upper case)
+     */
+    record UrlArgument(String method) implements ArgRule {
+        /** Validates and upper-cases the method. */
+        public UrlArgument {
+            new Checks().check("url", EgressRule.methodProblem(method)).throwIfAny();
+            method = method.toUpperCase(Locale.ROOT);
         }
     }
 

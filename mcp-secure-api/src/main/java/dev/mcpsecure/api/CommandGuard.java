@@ -18,7 +18,9 @@ public interface CommandGuard {
      * @param workingDirectory the requested working directory, as the client sent it
      * @return a denial with {@link ReasonCode#COMMAND_NOT_ALLOWED},
      *     {@link ReasonCode#ARGUMENT_NOT_ALLOWED}, {@link ReasonCode#ENV_NOT_ALLOWED},
-     *     {@link ReasonCode#CWD_OUTSIDE_ROOTS} or {@link ReasonCode#BINARY_CHANGED}, else allow
+     *     {@link ReasonCode#CWD_OUTSIDE_ROOTS} or {@link ReasonCode#BINARY_CHANGED}; for a URL argument
+     *     the egress rules refuse, their reason ({@link ReasonCode#EGRESS_HOST_NOT_ALLOWED}, {@link
+     *     ReasonCode#EGRESS_SCHEME_NOT_ALLOWED}, {@link ReasonCode#EGRESS_ADDRESS_BLOCKED}); else allow
      */
     Decision check(String program, List<String> args, Map<String, String> env, String workingDirectory);
 }

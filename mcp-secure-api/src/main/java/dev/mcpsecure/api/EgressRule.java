@@ -206,12 +206,22 @@ public record EgressRule(
             return "must list at least one method, such as GET";
         }
         for (String method : methods) {
-            if (!KNOWN_METHODS.contains(method.toUpperCase(Locale.ROOT))) {
-                return Checks.quote(method)
-                        + " is not an HTTP method; use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS";
+            String problem = methodProblem(method);
+            if (problem != null) {
+                return problem;
             }
         }
         return null;
+    }
+
+    /** {@code null} for a method a rule can allow (any case), else what is wrong. */
+    static String methodProblem(String method) {
+        if (method == null) {
+            return "is required";
+        }
+        return KNOWN_METHODS.contains(method.toUpperCase(Locale.ROOT))
+                ? null
+                : Checks.quote(method) + " is not an HTTP method; use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS";
     }
 
     private static String pathProblem(String path) {

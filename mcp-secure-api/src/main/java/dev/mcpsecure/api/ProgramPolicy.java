@@ -3,7 +3,10 @@ package dev.mcpsecure.api;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -12,10 +15,20 @@ import java.util.regex.Pattern;
  * One program tools may run through {@code SecureExec}, and the argument vectors it accepts. Never
  * run through a shell.
  *
+ * <p>The program is started as {@code path}, then {@code fixedArgs}, then the profile's own
+ * leading arguments, then the tool's arguments (checked against the rules here); its environment
+ * is {@code PATH}, the {@code env} variables, then {@code fixedEnv}, then the profile's variables.
+ * What is fixed comes after what the tool chose wherever the program reads the last value, and the
+ * tool can never name a fixed variable.
+ *
+ * <p>Problems found here name the policy file's keys: {@code subcommandRules} is written under
+ * {@code subcommands} there, as a mapping.
+ *
  * @param path the program's absolute, normalized path
  * @param sha256 the binary's SHA-256 as 64 lower-case hex digits, re-checked before each run; empty
  *     for no pin
- * @param subcommands the first argument must be one of these, when any are listed
+ * @param subcommands the first argument must be one of these, when any are listed; all of them take
+ *     {@code flags} and {@code args}
  * @param flags the options (starting with {@code -}) allowed anywhere; any other option is denied
  * @param args rules for the positional arguments, by position
  * @param maxArgs most arguments in one run, 0 to 1024
@@ -23,6 +36,15 @@ import java.util.regex.Pattern;
  * @param env names of environment variables passed through; the environment otherwise starts empty
  * @param timeout longest run, 1 ms to 1 h; the whole process tree is killed after it
  * @param maxOutputBytes cap on each of stdout and stderr, 1 byte to 256 MiB
+ * @param subcommandRules subcommand to the rules of its own for what follows it; when any are
+ *     given, the first argument must be one of them, and {@code subcommands}, {@code flags} and
+ *     {@code args} stay empty
+ * @param fixedArgs arguments placed right after the program, before anything the tool passes, at
+ *     most {@value #MAX_FIXED_ARGS}, each without NUL and at most {@value #MAX_FIXED_LENGTH}
+ *     characters
+ * @param fixedEnv variables the program always gets; never {@code PATH}, never also in {@code env}
+ * @param profile the {@link ProgramProfile} to apply; empty for {@link ProgramProfile#defaultFor}
+ *     the program's file name
  */
 public record ProgramPolicy(
         Path path,
@@ -34,7 +56,11 @@ public record ProgramPolicy(
         int maxArgLength,
         List<String> env,
         Duration timeout,
-        long maxOutputBytes) {
+        long maxOutputBytes,
+        Map<String, SubcommandRule> subcommandRules,
+        List<String> fixedArgs,
+        Map<String, String> fixedEnv,
+        Optional<ProgramProfile> profile) {
 
     /** Argument count cap when the policy sets none. */
     public static final int DEFAULT_MAX_ARGS = 32;
@@ -44,11 +70,17 @@ public record ProgramPolicy(
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     /** Output cap when the policy sets none: 1 MiB per stream. */
     public static final long DEFAULT_MAX_OUTPUT_BYTES = 1L << 20;
+    /** Most fixed arguments. */
+    public static final int MAX_FIXED_ARGS = 256;
+    /** Longest fixed argument or fixed variable value, in characters. */
+    public static final int MAX_FIXED_LENGTH = 4096;
 
+    static final Pattern FLAG = Pattern.compile("-[^\\s=]+");
+    static final String FLAG_RULE = "a flag starts with '-' and has no spaces or '='";
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern SUBCOMMAND = Pattern.compile("[^-\\s]\\S*");
-    private static final Pattern FLAG = Pattern.compile("-[^\\s=]+");
+    private static final String SUBCOMMAND_RULE = "a subcommand is one word not starting with '-'";
 
     /** Validates every component and copies the lists. */
     public ProgramPolicy {
@@ -68,14 +100,111 @@ public record ProgramPolicy(
                     "sha256",
                     Checks.matches(sha256.get(), SHA256, "write the SHA-256 as 64 lower-case hex digits (sha256sum)"));
         }
-        eachMatches(checks, "subcommands", subcommands, SUBCOMMAND, "a subcommand is one word not starting with '-'");
-        eachMatches(checks, "flags", flags, FLAG, "a flag starts with '-' and has no spaces or '='");
+        eachMatches(checks, "subcommands", subcommands, SUBCOMMAND, SUBCOMMAND_RULE);
+        eachMatches(checks, "flags", flags, FLAG, FLAG_RULE);
         eachMatches(checks, "env", env, ENV_NAME, "an environment variable name is letters, digits and '_'");
+        checkSubcommandRules(checks, subcommandRules, subcommands, flags, args);
+        checkFixedArgs(checks, fixedArgs);
+        checkFixedEnv(checks, fixedEnv, env);
+        checks.check("profile", profile == null ? "is required (use Optional.empty() for the default)" : null);
         checks.throwIfAny();
         subcommands = List.copyOf(subcommands);
         flags = List.copyOf(flags);
         args = List.copyOf(args);
         env = List.copyOf(env);
+        subcommandRules = Collections.unmodifiableMap(new LinkedHashMap<>(subcommandRules));
+        fixedArgs = List.copyOf(fixedArgs);
+        fixedEnv = Collections.unmodifiableMap(new LinkedHashMap<>(fixedEnv));
+    }
+
+    /** The subcommands the first argument may be: {@link #subcommands}, or the keys of {@link #subcommandRules}. */
+    public List<String> allowedSubcommands() {
+        return subcommandRules.isEmpty() ? subcommands : List.copyOf(subcommandRules.keySet());
+    }
+
+    /** The profile this program runs under when its real file is {@code real}: the one named, else the default for {@link #path} or {@code real}. */
+    public ProgramProfile profileFor(Path real) {
+        return profile.orElseGet(() -> ProgramProfile.defaultFor(path) == ProgramProfile.GIT
+                ? ProgramProfile.GIT
+                : ProgramProfile.defaultFor(real));
+    }
+
+    private static void checkSubcommandRules(
+            Checks checks,
+            Map<String, SubcommandRule> rules,
+            List<String> subcommands,
+            List<String> flags,
+            List<ArgRule> args) {
+        if (rules == null) {
+            checks.check("subcommands", "subcommandRules is required (use an empty map for none)");
+            return;
+        }
+        rules.forEach((name, rule) -> {
+            String path = PolicyProblem.keyPath("subcommands", String.valueOf(name));
+            checks.check(path, Checks.matches(name, SUBCOMMAND, SUBCOMMAND_RULE));
+            checks.check(path, Checks.notNull(rule));
+        });
+        if (rules.isEmpty()) {
+            return;
+        }
+        if (subcommands != null && !subcommands.isEmpty()) {
+            checks.check(
+                    "subcommands",
+                    "list subcommands either by name (sharing flags and args) or with rules of their own, not both");
+        }
+        if (flags != null && !flags.isEmpty()) {
+            checks.check(
+                    "flags",
+                    "with rules for each subcommand, list the flags under the subcommands that take them, not here");
+        }
+        if (args != null && !args.isEmpty()) {
+            checks.check(
+                    "args",
+                    "with rules for each subcommand, list the argument rules under the subcommands that take them,"
+                            + " not here");
+        }
+    }
+
+    private static void checkFixedArgs(Checks checks, List<String> fixedArgs) {
+        checks.check("fixedArgs", Checks.noNullElements(fixedArgs));
+        if (!Checks.usable(fixedArgs)) {
+            return;
+        }
+        checks.check("fixedArgs", Checks.between(fixedArgs.size(), 0, MAX_FIXED_ARGS));
+        for (int i = 0; i < fixedArgs.size(); i++) {
+            checks.check(PolicyProblem.indexPath("fixedArgs", i), fixedValueProblem(fixedArgs.get(i)));
+        }
+    }
+
+    private static void checkFixedEnv(Checks checks, Map<String, String> fixedEnv, List<String> env) {
+        if (fixedEnv == null) {
+            checks.check("fixedEnv", "is required (use an empty map for none)");
+            return;
+        }
+        fixedEnv.forEach((name, value) -> {
+            String path = PolicyProblem.keyPath("fixedEnv", String.valueOf(name));
+            checks.check(
+                    path, Checks.matches(name, ENV_NAME, "an environment variable name is letters, digits and '_'"));
+            if ("PATH".equals(name)) {
+                checks.check(path, "PATH is always the fixed safe PATH; it cannot be set here");
+            }
+            if (env != null && env.contains(name)) {
+                checks.check(
+                        path,
+                        "variable " + Checks.quote(name) + " is also in env, where a tool could set it; a fixed"
+                                + " variable is never the tool's: remove it from env");
+            }
+            checks.check(path, value == null ? "needs a value (an empty text is allowed)" : fixedValueProblem(value));
+        });
+    }
+
+    private static String fixedValueProblem(String value) {
+        if (value.indexOf('\0') >= 0) {
+            return "cannot contain NUL";
+        }
+        return value.length() > MAX_FIXED_LENGTH
+                ? "is " + value.length() + " characters long; at most " + MAX_FIXED_LENGTH + " are allowed"
+                : null;
     }
 
     /** A builder for the program at {@code path}; every option not set takes its default. */
@@ -83,7 +212,7 @@ public record ProgramPolicy(
         return new Builder(path);
     }
 
-    private static void eachMatches(Checks checks, String field, List<String> values, Pattern pattern, String rule) {
+    static void eachMatches(Checks checks, String field, List<String> values, Pattern pattern, String rule) {
         if (!Checks.usable(values)) {
             return;
         }
@@ -115,6 +244,10 @@ public record ProgramPolicy(
         private final List<String> flags = new ArrayList<>();
         private final List<ArgRule> args = new ArrayList<>();
         private final List<String> env = new ArrayList<>();
+        private final Map<String, SubcommandRule> subcommandRules = new LinkedHashMap<>();
+        private final List<String> fixedArgs = new ArrayList<>();
+        private final Map<String, String> fixedEnv = new LinkedHashMap<>();
+        private ProgramProfile profile;
         private Integer maxArgs;
         private Integer maxArgLength;
         private Duration timeout;
@@ -136,6 +269,45 @@ public record ProgramPolicy(
         /** Allows these subcommands as the first argument. */
         public Builder subcommands(String... values) {
             subcommands.addAll(List.of(values));
+            return this;
+        }
+
+        /**
+         * Allows {@code name} as the first argument, followed by what {@code rule} accepts.
+         *
+         * @throws IllegalStateException if {@code name} already has a rule
+         */
+        public Builder subcommand(String name, SubcommandRule rule) {
+            Objects.requireNonNull(rule, "rule");
+            if (subcommandRules.putIfAbsent(name, rule) != null) {
+                throw new IllegalStateException("subcommand " + name + " already has a rule");
+            }
+            return this;
+        }
+
+        /** Puts these arguments right after the program, before the tool's. */
+        public Builder fixedArgs(String... values) {
+            fixedArgs.addAll(List.of(values));
+            return this;
+        }
+
+        /**
+         * Always gives the program {@code name=value}.
+         *
+         * @throws IllegalStateException if {@code name} already has a value
+         */
+        public Builder fixedEnv(String name, String value) {
+            Objects.requireNonNull(value, "value");
+            if (fixedEnv.putIfAbsent(name, value) != null) {
+                throw new IllegalStateException("fixedEnv " + name + " was already set");
+            }
+            return this;
+        }
+
+        /** Applies {@code value} instead of the default for the program's file name. */
+        public Builder profile(ProgramProfile value) {
+            Checks.requireUnset(profile, "profile");
+            profile = Objects.requireNonNull(value, "profile");
             return this;
         }
 
@@ -189,7 +361,7 @@ public record ProgramPolicy(
             return this;
         }
 
-        /** @throws InvalidPolicyException naming every bad subcommand, flag or variable name */
+        /** @throws InvalidPolicyException naming every bad subcommand, flag, fixed value or variable name */
         public ProgramPolicy build() {
             return new ProgramPolicy(
                     path,
@@ -201,7 +373,11 @@ public record ProgramPolicy(
                     maxArgLength == null ? DEFAULT_MAX_ARG_LENGTH : maxArgLength,
                     env,
                     timeout == null ? DEFAULT_TIMEOUT : timeout,
-                    maxOutputBytes == null ? DEFAULT_MAX_OUTPUT_BYTES : maxOutputBytes);
+                    maxOutputBytes == null ? DEFAULT_MAX_OUTPUT_BYTES : maxOutputBytes,
+                    subcommandRules,
+                    fixedArgs,
+                    fixedEnv,
+                    Optional.ofNullable(profile));
         }
     }
 }

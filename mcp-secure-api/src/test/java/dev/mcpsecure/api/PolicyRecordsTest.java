@@ -269,6 +269,51 @@ class PolicyRecordsTest {
     }
 
     @Test
+    void programRulesProfilesAndFixedValuesAreValidatedWhereTheyAre() {
+        InvalidPolicyException e = catchThrowableOfType(
+                InvalidPolicyException.class,
+                () -> new ProgramPolicy(
+                        Path.of("/usr/bin/git"),
+                        Optional.empty(),
+                        List.of("status"),
+                        List.of("--short"),
+                        List.of(new ArgRule.Literal("x")),
+                        8,
+                        100,
+                        List.of("HOME"),
+                        Duration.ofSeconds(1),
+                        1024,
+                        Map.of("log", SubcommandRule.builder().build()),
+                        List.of("ok", "bad\0"),
+                        new LinkedHashMap<>(Map.of("HOME", "/x")),
+                        Optional.of(ProgramProfile.NONE)));
+        assertThat(e.problems())
+                .extracting(PolicyProblem::path)
+                .containsExactly("subcommands", "flags", "args", "fixedArgs[1]", "fixedEnv.HOME");
+        assertThatThrownBy(() -> ProgramPolicy.builder(Path.of("/usr/bin/git"))
+                        .fixedEnv("PATH", "/tmp")
+                        .build())
+                .hasMessageContaining("fixedEnv.PATH: PATH is always the fixed safe PATH");
+        assertThatThrownBy(() -> SubcommandRule.builder().flags("short").build())
+                .hasMessageContaining("flags[0]: 'short' is not valid");
+        assertThatThrownBy(() -> new ArgRule.UrlArgument("FETCH")).hasMessageContaining("is not an HTTP method");
+        assertThat(new ArgRule.UrlArgument("post").method()).isEqualTo("POST");
+        ProgramPolicy.Builder builder = ProgramPolicy.builder(Path.of("/usr/bin/git"))
+                .profile(ProgramProfile.NONE)
+                .subcommand("log", SubcommandRule.builder().build());
+        assertThatThrownBy(() -> builder.profile(ProgramProfile.GIT)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(
+                        () -> builder.subcommand("log", SubcommandRule.builder().build()))
+                .isInstanceOf(IllegalStateException.class);
+        assertThat(builder.build().allowedSubcommands()).containsExactly("log");
+        assertThat(ProgramProfile.defaultFor(Path.of("/usr/bin/git"))).isEqualTo(ProgramProfile.GIT);
+        assertThat(ProgramProfile.defaultFor(Path.of("/usr/bin/git-shell"))).isEqualTo(ProgramProfile.NONE);
+        assertThat(ProgramPolicy.builder(Path.of("/opt/vcs")).build().profileFor(Path.of("/usr/bin/git")))
+                .as("a link to git is git")
+                .isEqualTo(ProgramProfile.GIT);
+    }
+
+    @Test
     void securityPolicyRefusesDuplicateToolsAndUndeclaredAudiences() {
         InvalidPolicyException e = catchThrowableOfType(InvalidPolicyException.class, () -> SecurityPolicy.builder()
                 .tool(ToolPolicy.readOnly("a"))

@@ -3,6 +3,7 @@ package dev.mcpsecure.core;
 import dev.mcpsecure.api.AuditPolicy;
 import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.PinningPolicy;
+import dev.mcpsecure.api.ProgramProfile;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.core.internal.exec.PolicyCommandGuard;
 import dev.mcpsecure.core.internal.policy.PolicyBinder;
@@ -166,7 +167,7 @@ public final class PolicyLoader {
         return warned(PolicyBinder.bind(text, format, source), source);
     }
 
-    /** Logs what is allowed but risky: shells and launchers listed as programs. */
+    /** Logs what is allowed but risky: shells and launchers listed as programs, git without its profile. */
     private static SecurityPolicy warned(SecurityPolicy policy, String source) {
         if (policy.audit().failMode() == AuditPolicy.FailMode.OPEN) {
             LOG.warn(
@@ -179,6 +180,16 @@ public final class PolicyLoader {
                 LOG.warn(
                         "{}: program '{}' ({}) is a shell or launcher; it runs only within its argument rules, but"
                                 + " prefer listing the programs it would run",
+                        source,
+                        name,
+                        program.path());
+            }
+            if (program.profile().equals(Optional.of(ProgramProfile.NONE))
+                    && ProgramProfile.defaultFor(program.path()) == ProgramProfile.GIT) {
+                LOG.warn(
+                        "{}: program '{}' ({}) runs git with profile: none: the configuration, hooks and attributes of"
+                                + " any repository it runs in can make it run commands (core.fsmonitor, hooks, filter"
+                                + " drivers); remove 'profile: none' unless every such repository is trusted",
                         source,
                         name,
                         program.path());

@@ -3,9 +3,14 @@ package dev.mcpsecure.core;
 import dev.mcpsecure.api.Decision;
 import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.PolicyViolationException;
+import dev.mcpsecure.api.ProgramPolicy;
+import dev.mcpsecure.api.ProgramProfile;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.Untrusted;
+import dev.mcpsecure.core.internal.egress.PolicyEgressGuard;
+import dev.mcpsecure.core.internal.exec.GitProfile;
+import dev.mcpsecure.core.internal.exec.GitShadow;
 import dev.mcpsecure.core.internal.exec.PolicyCommandGuard;
 import dev.mcpsecure.core.internal.exec.PolicyCommandGuard.Authorized;
 import dev.mcpsecure.core.internal.files.PolicyFilesystemGuard;
@@ -16,6 +21,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,11 +39,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * with stdin closed, stdout and stderr read concurrently into bounded buffers, and a timeout
  * after which the whole process tree is killed.
  *
+ * <p>A program's fixed arguments and environment come before (arguments) and after (environment)
+ * what the tool chose; a program under a {@link ProgramProfile} gets the profile's too. Under the
+ * git profile each run also gets its own stand-in for the repository's configuration (see {@code
+ * internal.exec.GitShadow}), made before the run from one {@code git config --file} read of the
+ * repository's configuration file (at most 10 s), and deleted after it.
+ *
  * <p>Denials throw {@link PolicyViolationException} ({@code COMMAND_NOT_ALLOWED}, {@code
  * ARGUMENT_NOT_ALLOWED}, {@code ENV_NOT_ALLOWED}, {@code CWD_OUTSIDE_ROOTS}, {@code
- * BINARY_CHANGED}, {@code CONCURRENCY_LIMITED} past {@code maxConcurrentProcesses}, {@code
- * TIMEOUT}); no process is started on a denial. Let the exception propagate out of the tool and
- * the pipeline answers the call with that reason code and audits it. Thread-safe.
+ * BINARY_CHANGED}, an egress code such as {@code EGRESS_HOST_NOT_ALLOWED} for a URL argument,
+ * {@code CONCURRENCY_LIMITED} past {@code maxConcurrentProcesses}, {@code TIMEOUT}); no process is
+ * started on a denial. Let the exception propagate out of the tool and the pipeline answers the
+ * call with that reason code and audits it. Thread-safe.
  */
 public final class SecureExec {
 
@@ -48,13 +61,20 @@ public final class SecureExec {
         return thread;
     });
 
+    /** Longest read of a repository's configuration file before a git run. */
+    private static final Duration CONFIG_READ_TIMEOUT = Duration.ofSeconds(10);
+    /** Largest configuration listing read before a git run. */
+    private static final long CONFIG_READ_CAP = 1L << 20;
+
     private final PolicyCommandGuard guard;
     private final Semaphore processes;
+    private final Path scratch;
     private final AtomicLong started = new AtomicLong();
 
-    private SecureExec(PolicyCommandGuard guard, int maxConcurrentProcesses) {
+    private SecureExec(PolicyCommandGuard guard, int maxConcurrentProcesses, Path scratch) {
         this.guard = guard;
         this.processes = new Semaphore(maxConcurrentProcesses);
+        this.scratch = scratch;
     }
 
     /**
@@ -62,17 +82,50 @@ public final class SecureExec {
      * checked against its filesystem roots, and programs run in its base root (or first root)
      * when the caller names no directory.
      *
-     * @throws IllegalArgumentException naming a program that is missing, not executable, or an
-     *     unrestricted shell or launcher, or a root that does not exist
+     * URL arguments are checked against its egress rules. Under the git profile, per-run
+     * directories are made in {@code java.io.tmpdir}, which must lie outside every root.
+     *
+     * @throws IllegalArgumentException naming a program that is missing, not executable, an
+     *     unrestricted shell or launcher, or unfit for its profile, a root that does not exist, or
+     *     a temporary directory inside a root
      */
     public static SecureExec of(SecurityPolicy policy) {
         PolicyFilesystemGuard files = new PolicyFilesystemGuard(policy.filesystem());
         Optional<Path> cwd = policy.filesystem()
                 .base()
                 .or(() -> policy.filesystem().roots().stream().findFirst().map(FilesystemRoot::path));
-        return new SecureExec(
-                new PolicyCommandGuard(policy.commands(), files, cwd, System.getenv()),
-                policy.commands().maxConcurrentProcesses());
+        PolicyCommandGuard guard = new PolicyCommandGuard(
+                policy.commands(), files, new PolicyEgressGuard(policy.egress()), cwd, System.getenv());
+        Path scratch = Path.of(System.getProperty("java.io.tmpdir"));
+        if (guard.usesGitProfile()) {
+            scratch = outsideRoots(scratch, policy);
+        }
+        return new SecureExec(guard, policy.commands().maxConcurrentProcesses(), scratch);
+    }
+
+    /** {@code dir}'s real path, when no root of {@code policy} contains it (a tool could write there). */
+    private static Path outsideRoots(Path dir, SecurityPolicy policy) {
+        Path real;
+        try {
+            real = dir.toRealPath();
+        } catch (IOException e) {
+            throw new IllegalArgumentException(
+                    "the temporary directory " + dir + " (java.io.tmpdir) does not exist", e);
+        }
+        for (FilesystemRoot root : policy.filesystem().roots()) {
+            Path rootReal;
+            try {
+                rootReal = root.path().toRealPath();
+            } catch (IOException e) {
+                rootReal = root.path();
+            }
+            if (real.startsWith(rootReal)) {
+                throw new IllegalArgumentException("the git profile makes a private directory for each run in "
+                        + real + " (java.io.tmpdir), which is inside the filesystem root " + root.path()
+                        + " that tools can write to; point -Djava.io.tmpdir elsewhere");
+            }
+        }
+        return real;
     }
 
     /**
@@ -138,26 +191,83 @@ public final class SecureExec {
         }
     }
 
-    /** How many processes this instance has started: for tests and metrics. */
+    /** How many programs this instance has started for tools (a profile's own reads are not counted): for tests and metrics. */
     public long startedCount() {
         return started.get();
     }
 
     private Result execute(Authorized run) throws IOException {
-        ProcessBuilder builder =
-                new ProcessBuilder(run.command()).directory(run.cwd().toFile());
+        ProgramPolicy policy = run.policy();
+        if (run.profile() != ProgramProfile.GIT || !GitProfile.shadowsRepository(run.subcommand())) {
+            return spawn(
+                    run.command(),
+                    run.environment(),
+                    run.cwd(),
+                    run.name(),
+                    policy.maxOutputBytes(),
+                    policy.timeout(),
+                    true);
+        }
+        try (GitShadow shadow = GitShadow.open(run.cwd(), scratch, (file, dir) -> readConfig(run, file, dir))) {
+            Map<String, String> environment = new HashMap<>(run.environment());
+            environment.putAll(shadow.environment());
+            return spawn(
+                    run.command(), environment, run.cwd(), run.name(), policy.maxOutputBytes(), policy.timeout(), true);
+        }
+    }
+
+    /**
+     * {@code git config --file <file> --no-includes --list -z} with the run's git, in {@code dir}
+     * (which has no repository above it that git may look at), under the profile's environment.
+     */
+    private Optional<String> readConfig(Authorized run, Path file, Path dir) {
+        List<String> command = List.of(
+                run.command().get(0),
+                "--no-pager",
+                "config",
+                "--file",
+                file.toString(),
+                "--no-includes",
+                "--list",
+                "-z");
+        Map<String, String> environment = new HashMap<>(GitProfile.ENV);
+        environment.put("PATH", PolicyCommandGuard.SAFE_PATH);
+        environment.put("GIT_CEILING_DIRECTORIES", dir.getParent().toString());
+        Duration timeout = run.policy().timeout().compareTo(CONFIG_READ_TIMEOUT) < 0
+                ? run.policy().timeout()
+                : CONFIG_READ_TIMEOUT;
+        try {
+            Result result = spawn(command, environment, dir, run.name(), CONFIG_READ_CAP, timeout, false);
+            return result.exitCode() == 0 && !result.stdoutTruncated()
+                    ? Optional.of(result.stdout())
+                    : Optional.empty();
+        } catch (IOException | PolicyViolationException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Result spawn(
+            List<String> command,
+            Map<String, String> environment,
+            Path cwd,
+            String name,
+            long cap,
+            Duration timeout,
+            boolean counted)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(cwd.toFile());
         builder.environment().clear();
-        builder.environment().putAll(run.environment());
+        builder.environment().putAll(environment);
         long start = System.nanoTime();
         Process process = builder.start();
-        started.incrementAndGet();
+        if (counted) {
+            started.incrementAndGet();
+        }
         process.getOutputStream().close();
-        long cap = run.policy().maxOutputBytes();
         CompletableFuture<Captured> stdout =
                 CompletableFuture.supplyAsync(() -> capture(process.getInputStream(), cap), STREAM_READERS);
         CompletableFuture<Captured> stderr =
                 CompletableFuture.supplyAsync(() -> capture(process.getErrorStream(), cap), STREAM_READERS);
-        Duration timeout = run.policy().timeout();
         boolean finished;
         try {
             finished = process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -165,15 +275,14 @@ public final class SecureExec {
             killTree(process);
             Thread.currentThread().interrupt();
             throw new PolicyViolationException(
-                    Decision.deny(ReasonCode.TIMEOUT, "program '" + run.name() + "' was interrupted"));
+                    Decision.deny(ReasonCode.TIMEOUT, "program '" + name + "' was interrupted"));
         }
         if (!finished) {
             killTree(process);
             drained(stdout, process.getInputStream());
             drained(stderr, process.getErrorStream());
             throw new PolicyViolationException(Decision.deny(
-                    ReasonCode.TIMEOUT,
-                    "program '" + run.name() + "' did not finish within " + timeout.toMillis() + " ms"));
+                    ReasonCode.TIMEOUT, "program '" + name + "' did not finish within " + timeout.toMillis() + " ms"));
         }
         // After a normal exit the program's own children, if any, were re-parented and are no longer
         // its descendants; scanning for them would cost a walk of every process for nothing.

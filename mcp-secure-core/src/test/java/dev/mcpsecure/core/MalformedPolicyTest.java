@@ -257,7 +257,7 @@ class MalformedPolicyTest {
                         "commands:\n  programs:\n    git:\n      path: /usr/bin/git\n      args:\n        - literal: log\n          regex: x\n",
                         "6:11",
                         "commands.programs.git.args[0]",
-                        "exactly one of literal, oneOf, regex or path",
+                        "exactly one of literal, oneOf, regex, path or url",
                         "literal and regex"),
                 row(
                         "rates are calls/period",
@@ -340,8 +340,151 @@ class MalformedPolicyTest {
                         "pinning:\n  signature:\n    publicKey: lock.pub.pem\n",
                         "3:5",
                         "pinning.signature",
-                        "a signature needs a lockfile"));
+                        "a signature needs a lockfile"),
+                // per-subcommand rules
+                row(
+                        "a subcommand's flags follow the same form as a program's",
+                        GIT + "      subcommands:\n        status:\n          flags: [short]\n",
+                        "7:19",
+                        "commands.programs.git.subcommands.status.flags[0]",
+                        "'short' is not valid: a flag starts with '-'"),
+                row(
+                        "with rules per subcommand, flags for the whole program would be ambiguous",
+                        GIT + "      subcommands:\n        status: {}\n      flags: [--short]\n",
+                        "7:14",
+                        "commands.programs.git.flags",
+                        "list the flags under the subcommands that take them"),
+                row(
+                        "with rules per subcommand, argument rules for the whole program would be ambiguous",
+                        GIT + "      subcommands:\n        log: {}\n      args:\n        - regex: x\n",
+                        "8:9",
+                        "commands.programs.git.args",
+                        "list the argument rules under the subcommands"),
+                row(
+                        "a misspelt key in a subcommand's rules is unknown, not ignored",
+                        GIT + "      subcommands:\n        status:\n          flag: [--short]\n",
+                        "7:17",
+                        "commands.programs.git.subcommands.status.flag",
+                        "unknown key 'flag'; did you mean 'flags'?"),
+                row(
+                        "a subcommand's argument count has the program's range",
+                        GIT + "      subcommands:\n        log:\n          maxArgs: 2000\n",
+                        "7:20",
+                        "commands.programs.git.subcommands.log.maxArgs",
+                        "must be between 0 and 1024 but was 2000"),
+                row(
+                        "a subcommand is a word, never an option",
+                        GIT + "      subcommands:\n        --exec: {}\n",
+                        "6:17",
+                        "commands.programs.git.subcommands[\"--exec\"]",
+                        "a subcommand is one word not starting with '-'"),
+                row(
+                        "a subcommand's rules are a mapping",
+                        GIT + "      subcommands:\n        log: [--oneline]\n",
+                        "6:14",
+                        "commands.programs.git.subcommands.log",
+                        "expected a mapping of keys to values"),
+                // URL arguments
+                row(
+                        "a URL rule names an HTTP method its egress rule must allow",
+                        CURL + "      args:\n        - url: FETCH\n",
+                        "6:16",
+                        "commands.programs.curl.args[0].url",
+                        "'FETCH' is not an HTTP method"),
+                row(
+                        "a URL rule is one kind of argument rule",
+                        CURL + "      args:\n        - url: GET\n          path: READ_ONLY\n",
+                        "6:11",
+                        "commands.programs.curl.args[0]",
+                        "exactly one of literal, oneOf, regex, path or url",
+                        "url and path"),
+                // fixed arguments and environment, profiles
+                row(
+                        "PATH is fixed by mcp-secure, not by a policy",
+                        CURL + "      fixedEnv:\n        PATH: /tmp/evil\n",
+                        "6:15",
+                        "commands.programs.curl.fixedEnv.PATH",
+                        "PATH is always the fixed safe PATH"),
+                row(
+                        "a fixed variable that env also lists could be set by the tool",
+                        CURL + "      env: [HOME]\n      fixedEnv:\n        HOME: /srv/home\n",
+                        "7:15",
+                        "commands.programs.curl.fixedEnv.HOME",
+                        "is also in env",
+                        "remove it from env"),
+                row(
+                        "a fixed variable has a value",
+                        CURL + "      fixedEnv:\n        HOME:\n",
+                        "6:14",
+                        "commands.programs.curl.fixedEnv.HOME",
+                        "expected text but found"),
+                row(
+                        "fixed arguments never carry NUL",
+                        CURL + "      fixedArgs: [\"--a\\0b\"]\n",
+                        "5:19",
+                        "commands.programs.curl.fixedArgs[0]",
+                        "cannot contain NUL"),
+                row(
+                        "profiles are a closed set",
+                        CURL + "      profile: npm\n",
+                        "5:16",
+                        "commands.programs.curl.profile",
+                        "'npm' is not one of NONE, GIT"),
+                row(
+                        "the git profile needs the subcommands listed: a first argument could be any git command",
+                        GIT,
+                        "4:7",
+                        "commands.programs.git.subcommands",
+                        "the git profile needs the subcommands tools may run listed",
+                        "profile: none"),
+                row(
+                        "the git profile refuses subcommands that run commands by design",
+                        GIT + "      subcommands: [status, submodule]\n",
+                        "5:29",
+                        "commands.programs.git.subcommands[1]",
+                        "refuses the subcommand 'submodule'"),
+                row(
+                        "the git profile refuses options that run commands, for the subcommand they do it in",
+                        GIT + "      subcommands:\n        clone:\n          flags: [-u]\n",
+                        "7:19",
+                        "commands.programs.git.subcommands.clone.flags[0]",
+                        "refuses the option '-u' with 'clone'",
+                        "--upload-pack"),
+                row(
+                        "the git profile refuses options that run commands wherever they are listed",
+                        GIT + "      subcommands: [log, diff]\n      flags: [--oneline, --ext-diff]\n",
+                        "6:26",
+                        "commands.programs.git.flags[1]",
+                        "refuses the option '--ext-diff'"),
+                row(
+                        "the git profile passes no GIT_* variable that chooses repositories, configuration or programs",
+                        GIT + "      subcommands: [status]\n      env: [GIT_SSH_COMMAND]\n",
+                        "6:13",
+                        "commands.programs.git.env[0]",
+                        "passes no GIT_* variable but GIT_AUTHOR_DATE"),
+                row(
+                        "the git profile's own variables cannot be set by the policy",
+                        GIT
+                                + "      subcommands: [status]\n      fixedEnv:\n        GIT_CONFIG_GLOBAL: /home/me/.gitconfig\n",
+                        "7:28",
+                        "commands.programs.git.fixedEnv.GIT_CONFIG_GLOBAL",
+                        "fixes GIT_CONFIG_GLOBAL to '/dev/null'"),
+                row(
+                        "under the git profile a fixed -c sets only keys that run nothing",
+                        GIT + "      subcommands: [status]\n      fixedArgs: [-c, \"core.fsmonitor=touch /tmp/x\"]\n",
+                        "6:23",
+                        "commands.programs.git.fixedArgs[1]",
+                        "'core.fsmonitor' is not one of them"),
+                row(
+                        "under the git profile fixed arguments cannot relocate git",
+                        GIT + "      subcommands: [status]\n      fixedArgs: [--exec-path=/tmp/evil]\n",
+                        "6:19",
+                        "commands.programs.git.fixedArgs[0]",
+                        "fixed arguments are '-c' key=value pairs"));
     }
+
+    private static final String GIT = "commands:\n  programs:\n    git:\n      path: /usr/bin/git\n";
+    private static final String CURL = "commands:\n  programs:\n    curl:\n      path: /usr/bin/curl\n";
 
     private static Arguments row(String why, String yaml, String location, String path, String... fragments) {
         return Arguments.of(why, yaml, location, path, fragments);

@@ -17,9 +17,11 @@ import dev.mcpsecure.api.PinningPolicy;
 import dev.mcpsecure.api.PolicyProblem;
 import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.ProgramPolicy;
+import dev.mcpsecure.api.ProgramProfile;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecretLocation;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.SubcommandRule;
 import dev.mcpsecure.api.TokenAudience;
 import dev.mcpsecure.api.TokenPolicy;
 import dev.mcpsecure.api.ToolPolicy;
@@ -129,6 +131,75 @@ class PolicyLoaderTest {
 
         assertThat(PolicyLoader.load(file)).isEqualTo(expectedExample());
         assertThat(PolicyLoader.fromJson(json, "inline")).isEqualTo(expectedExample());
+    }
+
+    @Test
+    void commandRulesAndProfilesLoadIntoTheRecordsTheBuildersMake() {
+        String yaml = """
+                egress:
+                  rules:
+                    - host: github.com
+                commands:
+                  programs:
+                    git:
+                      path: /usr/bin/git
+                      subcommands:
+                        status:
+                          flags: [--short]
+                        log:
+                          flags: [--oneline, -n]
+                          args:
+                            - regex: "[0-9]{1,3}"
+                          maxArgs: 3
+                        clone:
+                          args:
+                            - url: get
+                            - path: READ_WRITE
+                      fixedArgs: [-c, user.name=Bot, -c, safe.directory=/srv/repo]
+                      fixedEnv:
+                        GIT_AUTHOR_NAME: Bot
+                    plain-git:
+                      path: /usr/bin/git
+                      profile: none
+                      subcommands: [status]
+                """;
+
+        SecurityPolicy loaded = PolicyLoader.fromYaml(yaml, "commands.yaml");
+
+        assertThat(loaded.commands().programs())
+                .containsExactly(
+                        Map.entry(
+                                "git",
+                                ProgramPolicy.builder(Path.of("/usr/bin/git"))
+                                        .subcommand(
+                                                "status",
+                                                SubcommandRule.builder()
+                                                        .flags("--short")
+                                                        .build())
+                                        .subcommand(
+                                                "log",
+                                                SubcommandRule.builder()
+                                                        .flags("--oneline", "-n")
+                                                        .arg(new ArgRule.Regex("[0-9]{1,3}"))
+                                                        .maxArgs(3)
+                                                        .build())
+                                        .subcommand(
+                                                "clone",
+                                                SubcommandRule.builder()
+                                                        .arg(new ArgRule.UrlArgument("GET"))
+                                                        .arg(new ArgRule.PathArgument(FileAccess.READ_WRITE))
+                                                        .build())
+                                        .fixedArgs("-c", "user.name=Bot", "-c", "safe.directory=/srv/repo")
+                                        .fixedEnv("GIT_AUTHOR_NAME", "Bot")
+                                        .build()),
+                        Map.entry(
+                                "plain-git",
+                                ProgramPolicy.builder(Path.of("/usr/bin/git"))
+                                        .profile(ProgramProfile.NONE)
+                                        .subcommands("status")
+                                        .build()));
+        assertThat(loaded.commands().programs().get("git").profileFor(Path.of("/usr/bin/git")))
+                .isEqualTo(ProgramProfile.GIT);
     }
 
     @Test

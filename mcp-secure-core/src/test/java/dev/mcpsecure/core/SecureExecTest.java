@@ -441,29 +441,42 @@ class SecureExecTest {
         row.env().forEach((name, value) -> env.put(name, fill(value)));
         String cwd = row.cwd() == null ? null : fill(row.cwd());
 
-        SecureExec.Result[] result = new SecureExec.Result[1];
-        Throwable thrown = catchThrowable(() -> result[0] = exec.run(row.program(), args, env, cwd));
+        String expected =
+                row.expected().startsWith("ok:") ? "ok:" + fill(row.expected().substring(3)) : row.expected();
+        assertRun(exec, row.why(), row.program(), args, env, cwd, expected, marker);
+    }
 
-        if (row.expected().startsWith("ok:")) {
-            assertThat(thrown).as(row.why()).isNull();
-            assertThat(result[0].exitCode())
-                    .as(row.why() + ": " + result[0].stderr())
-                    .isZero();
-            assertThat(result[0].stdout())
-                    .as(row.why())
-                    .contains(fill(row.expected().substring(3)));
+    /**
+     * Runs {@code program} once on a fresh {@code exec} and asserts what came of it: for {@code
+     * expected} {@code ok:<text>} a clean exit whose output contains the text, otherwise a denial
+     * with that reason code and no process started; never the {@code marker}.
+     */
+    static void assertRun(
+            SecureExec exec,
+            String why,
+            String program,
+            List<String> args,
+            Map<String, String> env,
+            String cwd,
+            String expected,
+            Path marker) {
+        SecureExec.Result[] result = new SecureExec.Result[1];
+        Throwable thrown = catchThrowable(() -> result[0] = exec.run(program, args, env, cwd));
+
+        if (expected.startsWith("ok:")) {
+            assertThat(thrown).as(why).isNull();
+            assertThat(result[0].exitCode()).as(why + ": " + result[0].stderr()).isZero();
+            assertThat(result[0].stdout()).as(why).contains(expected.substring(3));
             assertThat(exec.startedCount()).isEqualTo(1);
         } else {
-            assertThat(thrown).as(row.why()).isInstanceOf(PolicyViolationException.class);
+            assertThat(thrown).as(why).isInstanceOf(PolicyViolationException.class);
             assertThat(((PolicyViolationException) thrown).reason().name())
-                    .as(row.why())
-                    .isEqualTo(row.expected());
-            assertThat(exec.startedCount())
-                    .as(row.why() + ": no process started")
-                    .isZero();
+                    .as(why)
+                    .isEqualTo(expected);
+            assertThat(exec.startedCount()).as(why + ": no process started").isZero();
         }
         assertThat(marker)
-                .as(row.why() + ": nothing the arguments named was executed")
+                .as(why + ": nothing the arguments named was executed")
                 .doesNotExist();
     }
 

@@ -10,6 +10,7 @@ import dev.mcpsecure.api.FilesystemPolicy;
 import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ProgramPolicy;
+import dev.mcpsecure.api.ProgramProfile;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.core.internal.exec.PolicyCommandGuard;
 import dev.mcpsecure.core.internal.files.PolicyFilesystemGuard;
@@ -45,7 +46,9 @@ class ArgvFuzzTest {
     private static PolicyCommandGuard guard() {
         try {
             Path work = Files.createTempDirectory("mcp-secure-fuzz-argv").toRealPath();
+            // argv rules alone: the git profile's own arguments are GitProfileTest's
             ProgramPolicy git = ProgramPolicy.builder(GIT)
+                    .profile(ProgramProfile.NONE)
                     .subcommands(SUBCOMMANDS.toArray(String[]::new))
                     .flags(FLAGS.toArray(String[]::new))
                     .arg(new ArgRule.Regex(COUNT.pattern()))

@@ -135,6 +135,16 @@ public record EgressTarget(
         return scheme + "://" + host + ":" + port + clip(rawPath);
     }
 
+    /**
+     * The URL as this target reads it: {@code scheme://host}, the port when it is not the
+     * scheme's, the path and the query; never user info or a fragment. What a program is given
+     * for a URL argument, so it cannot read the text differently from the check.
+     */
+    public String url() {
+        return scheme + "://" + host + (port == EgressRule.defaultPort(scheme) ? "" : ":" + port) + rawPath
+                + (rawQuery == null ? "" : "?" + rawQuery);
+    }
+
     /** {@code scheme://host:port}. */
     public String origin() {
         return scheme + "://" + host + ":" + port;

@@ -4,10 +4,16 @@ import dev.mcpsecure.api.ArgRule;
 import dev.mcpsecure.api.CommandGuard;
 import dev.mcpsecure.api.CommandPolicy;
 import dev.mcpsecure.api.Decision;
+import dev.mcpsecure.api.EgressPolicy;
 import dev.mcpsecure.api.FileAccess;
+import dev.mcpsecure.api.PolicyProblem;
 import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ProgramPolicy;
+import dev.mcpsecure.api.ProgramProfile;
 import dev.mcpsecure.api.ReasonCode;
+import dev.mcpsecure.api.SubcommandRule;
+import dev.mcpsecure.core.internal.egress.EgressTarget;
+import dev.mcpsecure.core.internal.egress.PolicyEgressGuard;
 import dev.mcpsecure.core.internal.files.PolicyFilesystemGuard;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +34,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The {@link CommandGuard} a {@link CommandPolicy} defines: only listed programs, by logical
@@ -37,14 +44,23 @@ import java.util.regex.Pattern;
  * <p>Argument vector rules: the first argument must be a listed subcommand, when any are listed;
  * after it, a token starting with {@code -} is a flag and must be listed exactly, until a {@code
  * --} token, after which every token is positional; positional tokens are matched, by position,
- * against the argument rules, and there may be no more of them than rules. {@code path} rules are
- * checked by the filesystem guard and replaced by the real path.
+ * against the argument rules, and there may be no more of them than rules. With rules per
+ * subcommand, the flags, argument rules and argument count after the subcommand are that
+ * subcommand's. {@code path} rules are checked by the filesystem guard and replaced by the real
+ * path; {@code url} rules by the egress guard (the decision {@code EgressHttpClient} makes, with
+ * its reason code) and replaced by the URL as that guard read it.
+ *
+ * <p>What runs: the real program, the policy's fixed arguments, then for the git profile its
+ * leading arguments, the subcommand and the profile's options for it, then the rest of the
+ * tool's arguments; the environment is {@code PATH}, the listed variables, the fixed ones and the
+ * profile's (see {@link GitProfile}).
  *
  * <p>Programs are checked when the guard is made: each must be an existing, executable regular
  * file. Shells and launchers ({@link #LAUNCHERS}, by the real file's name, so a symlinked shell
  * counts) are refused unless the policy restricts their argument vector (argument rules, listed
  * subcommands, or {@code maxArgs: 0}); a renamed copy of a shell is recognized by its SHA-256. A
- * SHA-256 pin is re-checked before each run. Thread-safe.
+ * program under the git profile must suit it ({@link GitProfile#problems}). A SHA-256 pin is
+ * re-checked before each run. Thread-safe.
  */
 public final class PolicyCommandGuard implements CommandGuard {
 
@@ -101,29 +117,57 @@ public final class PolicyCommandGuard implements CommandGuard {
     private final Map<String, Program> programs = new HashMap<>();
     private final Map<String, Pattern> patterns = new ConcurrentHashMap<>();
     private final PolicyFilesystemGuard files;
+    private final PolicyEgressGuard egress;
     private final Optional<Path> defaultCwd;
     private final Map<String, String> serverEnv;
 
     /** A listed program as checked at start. */
-    record Program(String name, ProgramPolicy policy, Path real) {}
-
-    /** A run the guard allows: exactly what to execute. */
-    public record Authorized(
-            String name, ProgramPolicy policy, List<String> command, Map<String, String> environment, Path cwd) {}
+    record Program(String name, ProgramPolicy policy, Path real, ProgramProfile profile) {}
 
     /**
-     * @param files the filesystem guard for working directories and path arguments
-     * @param defaultCwd where programs run when the caller names no directory
-     * @param serverEnv this process's environment, the source of listed variables the caller does not set
-     * @throws IllegalArgumentException naming a program that is missing, not executable, or an
-     *     unrestricted shell or launcher
+     * A run the guard allows: exactly what to execute.
+     *
+     * @param profile the profile the run is under
+     * @param subcommand the subcommand the tool chose, when the program lists subcommands
+     */
+    public record Authorized(
+            String name,
+            ProgramPolicy policy,
+            List<String> command,
+            Map<String, String> environment,
+            Path cwd,
+            ProgramProfile profile,
+            Optional<String> subcommand) {}
+
+    /**
+     * A guard whose URL arguments are all refused (no egress rules).
+     *
+     * @see #PolicyCommandGuard(CommandPolicy, PolicyFilesystemGuard, PolicyEgressGuard, Optional, Map)
      */
     public PolicyCommandGuard(
             CommandPolicy policy,
             PolicyFilesystemGuard files,
             Optional<Path> defaultCwd,
             Map<String, String> serverEnv) {
+        this(policy, files, new PolicyEgressGuard(EgressPolicy.none()), defaultCwd, serverEnv);
+    }
+
+    /**
+     * @param files the filesystem guard for working directories and path arguments
+     * @param egress the egress guard for URL arguments
+     * @param defaultCwd where programs run when the caller names no directory
+     * @param serverEnv this process's environment, the source of listed variables the caller does not set
+     * @throws IllegalArgumentException naming a program that is missing, not executable, an
+     *     unrestricted shell or launcher, or unfit for its profile
+     */
+    public PolicyCommandGuard(
+            CommandPolicy policy,
+            PolicyFilesystemGuard files,
+            PolicyEgressGuard egress,
+            Optional<Path> defaultCwd,
+            Map<String, String> serverEnv) {
         this.files = files;
+        this.egress = egress;
         this.defaultCwd = defaultCwd;
         this.serverEnv = Map.copyOf(serverEnv);
         policy.programs().forEach((name, program) -> programs.put(name, checkProgram(name, program)));
@@ -170,7 +214,12 @@ public final class PolicyCommandGuard implements CommandGuard {
 
     /** Whether the policy restricts {@code program}'s argument vector enough to allow a launcher. */
     public static boolean restricted(ProgramPolicy program) {
-        return !program.args().isEmpty() || !program.subcommands().isEmpty() || program.maxArgs() == 0;
+        return !program.args().isEmpty() || !program.allowedSubcommands().isEmpty() || program.maxArgs() == 0;
+    }
+
+    /** Whether any listed program runs under the git profile. */
+    public boolean usesGitProfile() {
+        return programs.values().stream().anyMatch(program -> program.profile() == ProgramProfile.GIT);
     }
 
     @Override
@@ -198,15 +247,29 @@ public final class PolicyCommandGuard implements CommandGuard {
                     ReasonCode.COMMAND_NOT_ALLOWED, "program '" + program + "' is not allowed by the server's policy");
         }
         ProgramPolicy policy = listed.policy();
+        List<String> checked = checkArgs(program, policy, args);
+        Optional<String> subcommand =
+                policy.allowedSubcommands().isEmpty() ? Optional.empty() : Optional.of(checked.get(0));
         List<String> command = new ArrayList<>();
         command.add(listed.real().toString());
-        command.addAll(checkArgs(program, policy, args));
-        Map<String, String> environment = checkEnv(program, policy, env);
+        command.addAll(policy.fixedArgs());
+        Map<String, String> environment = new LinkedHashMap<>(checkEnv(program, policy, env));
+        environment.putAll(policy.fixedEnv());
+        if (listed.profile() == ProgramProfile.GIT) {
+            command.addAll(GitProfile.LEADING_ARGS);
+            command.add(checked.get(0));
+            command.addAll(GitProfile.afterSubcommand(checked.get(0)));
+            command.addAll(checked.subList(1, checked.size()));
+            environment.putAll(GitProfile.ENV);
+        } else {
+            command.addAll(checked);
+        }
         Path cwd = checkCwd(workingDirectory);
         if (policy.sha256().isPresent() && !policy.sha256().get().equals(sha256(listed.real()))) {
             throw deny(ReasonCode.BINARY_CHANGED, "program '" + program + "' no longer matches its SHA-256 pin");
         }
-        return new Authorized(program, policy, List.copyOf(command), environment, cwd);
+        return new Authorized(
+                program, policy, List.copyOf(command), Map.copyOf(environment), cwd, listed.profile(), subcommand);
     }
 
     private List<String> checkArgs(String program, ProgramPolicy policy, List<String> args) {
@@ -223,15 +286,30 @@ public final class PolicyCommandGuard implements CommandGuard {
         }
         List<String> checked = new ArrayList<>();
         int start = 0;
-        if (!policy.subcommands().isEmpty()) {
-            if (args.isEmpty() || !policy.subcommands().contains(args.get(0))) {
+        List<String> flags = policy.flags();
+        List<ArgRule> rules = policy.args();
+        String where = "";
+        if (!policy.allowedSubcommands().isEmpty()) {
+            if (args.isEmpty() || !policy.allowedSubcommands().contains(args.get(0))) {
                 throw argument(
                         program,
-                        "needs one of the subcommands " + policy.subcommands()
+                        "needs one of the subcommands " + policy.allowedSubcommands()
                                 + (args.isEmpty() ? "" : ", not '" + shorten(args.get(0)) + "'"));
             }
             checked.add(args.get(0));
             start = 1;
+            SubcommandRule rule = policy.subcommandRules().get(args.get(0));
+            if (rule != null) {
+                where = " after '" + args.get(0) + "'";
+                flags = rule.flags();
+                rules = rule.args();
+                if (args.size() - 1 > rule.maxArgs()) {
+                    throw argument(
+                            program,
+                            "has " + (args.size() - 1) + " arguments" + where + "; at most " + rule.maxArgs()
+                                    + " are allowed");
+                }
+            }
         }
         boolean positionalOnly = false;
         int position = 0;
@@ -243,19 +321,19 @@ public final class PolicyCommandGuard implements CommandGuard {
                 continue;
             }
             if (!positionalOnly && arg.startsWith("-")) {
-                if (!policy.flags().contains(arg)) {
-                    throw argument(program, "does not allow the option '" + shorten(arg) + "'");
+                if (!flags.contains(arg)) {
+                    throw argument(program, "does not allow the option '" + shorten(arg) + "'" + where);
                 }
                 checked.add(arg);
                 continue;
             }
-            if (position >= policy.args().size()) {
+            if (position >= rules.size()) {
                 throw argument(
                         program,
-                        "allows " + policy.args().size() + " positional arguments; '" + shorten(arg)
+                        "allows " + rules.size() + " positional arguments" + where + "; '" + shorten(arg)
                                 + "' is one too many");
             }
-            checked.add(checkPositional(program, policy.args().get(position), arg));
+            checked.add(checkPositional(program, rules.get(position), arg));
             position++;
         }
         return checked;
@@ -274,6 +352,9 @@ public final class PolicyCommandGuard implements CommandGuard {
                         .matches()) {
             return arg;
         }
+        if (rule instanceof ArgRule.UrlArgument url) {
+            return checkUrl(program, url, arg);
+        }
         if (rule instanceof ArgRule.PathArgument path) {
             try {
                 return files.resolve(arg, path.access()).toString();
@@ -285,6 +366,27 @@ public final class PolicyCommandGuard implements CommandGuard {
             }
         }
         throw argument(program, "does not allow the argument '" + shorten(arg) + "' at this position");
+    }
+
+    /**
+     * The URL {@code arg} as the egress guard reads it, when its rules allow the URL for the
+     * rule's method; otherwise the guard's denial, reason code and all.
+     */
+    private String checkUrl(String program, ArgRule.UrlArgument rule, String arg) {
+        Decision decision;
+        EgressTarget target = null;
+        try {
+            target = EgressTarget.parse(arg);
+            decision = egress.checkRequest(target, rule.method(), Optional.empty());
+        } catch (PolicyViolationException e) {
+            decision = e.decision();
+        }
+        if (!decision.allowed()) {
+            throw deny(
+                    decision.reason(),
+                    "program '" + program + "' has a URL argument that is not allowed: " + decision.detail());
+        }
+        return target.url();
     }
 
     private Map<String, String> checkEnv(String program, ProgramPolicy policy, Map<String, String> requested) {
@@ -357,7 +459,16 @@ public final class PolicyCommandGuard implements CommandGuard {
                     "program '" + name + "' (" + path + (real.equals(path) ? "" : " -> " + real)
                             + ") is a shell or launcher; list it only with argument rules, subcommands or maxArgs: 0");
         }
-        return new Program(name, program, real);
+        ProgramProfile profile = program.profileFor(real);
+        List<PolicyProblem> unfit = profile == ProgramProfile.GIT ? GitProfile.problems(program) : List.of();
+        if (!unfit.isEmpty()) {
+            throw new IllegalArgumentException("program '" + name + "' (" + path + ") does not suit the git profile: "
+                    + unfit.stream()
+                            .map(problem ->
+                                    problem.under("commands.programs." + name).toString())
+                            .collect(Collectors.joining("; ")));
+        }
+        return new Program(name, program, real, profile);
     }
 
     /** Lower-case hex SHA-256 of {@code file}; an unreadable file never matches a pin. */

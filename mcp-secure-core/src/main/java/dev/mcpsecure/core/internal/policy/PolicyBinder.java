@@ -16,16 +16,19 @@ import dev.mcpsecure.api.PinningPolicy;
 import dev.mcpsecure.api.PolicyProblem;
 import dev.mcpsecure.api.PreflightPolicy;
 import dev.mcpsecure.api.ProgramPolicy;
+import dev.mcpsecure.api.ProgramProfile;
 import dev.mcpsecure.api.RateLimit;
 import dev.mcpsecure.api.RiskClass;
 import dev.mcpsecure.api.SecretLocation;
 import dev.mcpsecure.api.SecretPolicy;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.ServerIdentity;
+import dev.mcpsecure.api.SubcommandRule;
 import dev.mcpsecure.api.TokenAudience;
 import dev.mcpsecure.api.TokenPolicy;
 import dev.mcpsecure.api.ToolPolicy;
 import dev.mcpsecure.api.TransportPolicy;
+import dev.mcpsecure.core.internal.exec.GitProfile;
 import dev.mcpsecure.core.internal.policy.Node.Kind;
 import dev.mcpsecure.core.internal.policy.Node.ListNode;
 import dev.mcpsecure.core.internal.policy.Node.MapNode;
@@ -280,21 +283,29 @@ public final class PolicyBinder {
         int before = problems.count();
         Path path = path(s, "path", "every program names its absolute path, such as /usr/bin/git");
         String sha256 = text(s, "sha256", null);
-        List<String> subcommands = texts(s, "subcommands");
-        List<String> flags = texts(s, "flags");
-        List<ArgRule> args = new ArrayList<>();
-        for (Section arg : sections(s, "args")) {
-            ArgRule rule = argRule(arg);
-            if (rule != null) {
-                args.add(rule);
-            }
+        List<String> subcommands = new ArrayList<>();
+        Map<String, SubcommandRule> subcommandRules = new LinkedHashMap<>();
+        if (value(s, "subcommands") instanceof MapNode) {
+            sectionMap(s, "subcommands").forEach((name, rule) -> {
+                SubcommandRule built = subcommandRule(rule);
+                if (built != null) {
+                    subcommandRules.put(name, built);
+                }
+            });
+        } else {
+            subcommands.addAll(texts(s, "subcommands"));
         }
+        List<String> flags = texts(s, "flags");
+        List<ArgRule> args = argRules(s);
         int maxArgs = integer(s, "maxArgs", ProgramPolicy.DEFAULT_MAX_ARGS);
         int maxArgLength = integer(s, "maxArgLength", ProgramPolicy.DEFAULT_MAX_ARG_LENGTH);
         List<String> env = texts(s, "env");
         Duration timeout = duration(s, "timeout", ProgramPolicy.DEFAULT_TIMEOUT);
         long maxOutputBytes = size(s, "maxOutputBytes", ProgramPolicy.DEFAULT_MAX_OUTPUT_BYTES);
-        return finish(
+        List<String> fixedArgs = texts(s, "fixedArgs");
+        Map<String, String> fixedEnv = textMap(s, "fixedEnv");
+        ProgramProfile profile = enumValue(s, "profile", ProgramProfile.class, null);
+        ProgramPolicy program = finish(
                 s,
                 before,
                 () -> new ProgramPolicy(
@@ -307,29 +318,63 @@ public final class PolicyBinder {
                         maxArgLength,
                         env,
                         timeout,
-                        maxOutputBytes));
+                        maxOutputBytes,
+                        subcommandRules,
+                        fixedArgs,
+                        fixedEnv,
+                        Optional.ofNullable(profile)));
+        if (program == null || program.profileFor(program.path()) != ProgramProfile.GIT) {
+            return program;
+        }
+        List<PolicyProblem> profileProblems = GitProfile.problems(program);
+        for (PolicyProblem problem : profileProblems) {
+            String at = problem.under(s.path()).path();
+            problems.add(locate(at, s.at()), at, problem.message());
+        }
+        return profileProblems.isEmpty() ? program : null;
+    }
+
+    private SubcommandRule subcommandRule(Section s) {
+        int before = problems.count();
+        List<String> flags = texts(s, "flags");
+        List<ArgRule> args = argRules(s);
+        int maxArgs = integer(s, "maxArgs", ProgramPolicy.DEFAULT_MAX_ARGS);
+        return finish(s, before, () -> new SubcommandRule(flags, args, maxArgs));
+    }
+
+    private List<ArgRule> argRules(Section s) {
+        List<ArgRule> args = new ArrayList<>();
+        for (Section arg : sections(s, "args")) {
+            ArgRule rule = argRule(arg);
+            if (rule != null) {
+                args.add(rule);
+            }
+        }
+        return args;
     }
 
     private ArgRule argRule(Section s) {
         int before = problems.count();
-        List<String> present = s.entries().keySet().stream()
-                .filter(List.of("literal", "oneOf", "regex", "path")::contains)
-                .collect(Collectors.toList());
+        List<String> kinds = List.of("literal", "oneOf", "regex", "path", "url");
+        List<String> present =
+                s.entries().keySet().stream().filter(kinds::contains).collect(Collectors.toList());
         String literal = text(s, "literal", null);
         List<String> oneOf = texts(s, "oneOf");
         String regex = text(s, "regex", null);
         FileAccess access = enumValue(s, "path", FileAccess.class, null);
+        String method = text(s, "url", null);
         if (present.size() != 1) {
             problems.add(
                     s.at(),
                     s.path(),
-                    "an argument rule has exactly one of literal, oneOf, regex or path, but this" + " one has "
+                    "an argument rule has exactly one of literal, oneOf, regex, path or url, but this one has "
                             + (present.isEmpty() ? "none" : String.join(" and ", present)));
         }
         return finish(s, before, () -> switch (present.get(0)) {
             case "literal" -> new ArgRule.Literal(literal);
             case "oneOf" -> new ArgRule.OneOf(oneOf);
             case "regex" -> new ArgRule.Regex(regex);
+            case "url" -> new ArgRule.UrlArgument(method);
             default -> new ArgRule.PathArgument(access);
         });
     }
@@ -810,6 +855,24 @@ public final class PolicyBinder {
                 result.add(value);
             }
         }
+        return result;
+    }
+
+    /** The mapping at {@code key} of names the user chose to text values; absent or empty for none. */
+    private Map<String, String> textMap(Section s, String key) {
+        Section section = section(s, key);
+        Map<String, String> result = new LinkedHashMap<>();
+        if (section == null) {
+            return result;
+        }
+        section.entries().forEach((name, node) -> {
+            String path = section.path(name);
+            nodes.put(path, node);
+            String text = scalarText(node, path, "text");
+            if (text != null) {
+                result.put(name, text);
+            }
+        });
         return result;
     }
 
