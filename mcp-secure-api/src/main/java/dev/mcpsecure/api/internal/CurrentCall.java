@@ -15,7 +15,12 @@ public final class CurrentCall {
      * What is bound to a thread while it serves a call: its context, its audit door, and its
      * telemetry observation (trace context for outgoing requests).
      */
-    public record Binding(CallContext context, Consumer<AuditEvent> audit, Telemetry.Observation observation) {}
+    public record Binding(CallContext context, Consumer<AuditEvent> audit, Telemetry.Observation observation) {
+        /** A binding whose call nobody observes. */
+        public Binding(CallContext context, Consumer<AuditEvent> audit) {
+            this(context, audit, Telemetry.Observation.NONE);
+        }
+    }
 
     private static final ThreadLocal<Binding> BOUND = new ThreadLocal<>();
 
