@@ -39,12 +39,16 @@ public final class DemoServer {
 
     private DemoServer() {}
 
-    /** Serves until stdin closes; see {@link SecureStdioServer} for arguments and exit codes. */
+    /**
+     * Serves until stdin closes; see {@link SecureStdioServer} for arguments and exit codes. {@code
+     * vault plan|apply|check ...} runs {@link dev.mcpsecure.vault.VaultCommand} instead.
+     */
     public static void main(String[] args) {
-        List<String> rest = new ArrayList<>(Arrays.asList(args));
-        SecretSource secrets = demoSecrets(takeOption(rest, "--secret-file"));
-        System.exit(
-                SecureStdioServer.run(rest.toArray(String[]::new), server -> register(server.secretSource(secrets))));
+        System.exit(SampleTools.launch(args, () -> {
+            List<String> rest = new ArrayList<>(Arrays.asList(args));
+            SecretSource secrets = demoSecrets(takeOption(rest, "--secret-file"));
+            return SecureStdioServer.run(rest.toArray(String[]::new), server -> register(server.secretSource(secrets)));
+        }));
     }
 
     /** Adds the demo's tools to {@code server}. */

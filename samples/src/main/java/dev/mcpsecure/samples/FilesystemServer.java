@@ -33,9 +33,12 @@ public final class FilesystemServer {
 
     private FilesystemServer() {}
 
-    /** Serves until stdin closes; see {@link SecureStdioServer} for arguments and exit codes. */
+    /**
+     * Serves until stdin closes; see {@link SecureStdioServer} for arguments and exit codes. {@code
+     * vault plan|apply|check ...} runs {@link dev.mcpsecure.vault.VaultCommand} instead.
+     */
     public static void main(String[] args) {
-        System.exit(SecureStdioServer.run(args, FilesystemServer::register));
+        System.exit(SampleTools.launch(args, () -> SecureStdioServer.run(args, FilesystemServer::register)));
     }
 
     /** Adds the four file tools, all reaching files only through {@link SecureFiles}. */

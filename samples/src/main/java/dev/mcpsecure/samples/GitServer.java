@@ -29,9 +29,12 @@ public final class GitServer {
 
     private GitServer() {}
 
-    /** Serves until stdin closes; see {@link SecureStdioServer} for arguments and exit codes. */
+    /**
+     * Serves until stdin closes; see {@link SecureStdioServer} for arguments and exit codes. {@code
+     * vault plan|apply|check ...} runs {@link dev.mcpsecure.vault.VaultCommand} instead.
+     */
     public static void main(String[] args) {
-        System.exit(SecureStdioServer.run(args, GitServer::register));
+        System.exit(SampleTools.launch(args, () -> SecureStdioServer.run(args, GitServer::register)));
     }
 
     /** Adds git_status, git_log, git_diff and git_show, all running git through {@link SecureExec}. */

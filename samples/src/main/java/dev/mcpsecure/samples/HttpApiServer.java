@@ -37,7 +37,9 @@ import java.util.Optional;
  *
  * <p>Tokens come from Vault/OpenBao when {@code VAULT_ADDR} (or {@code BAO_ADDR}) and the AppRole
  * files {@code MCP_SECURE_VAULT_ROLE_ID_FILE} and {@code MCP_SECURE_VAULT_SECRET_ID_FILE} are set
- * (the role {@code weather-reader} must mint for {@value SampleApi#AUDIENCE}); otherwise from the
+ * (the role {@code weather-reader} must mint for {@value SampleApi#AUDIENCE}; with {@value
+ * #SECRET_ID_WRAPPED_ENV}{@code =true} the secret_id file holds a response-wrapping token, as
+ * {@code vault apply} writes it); otherwise from the
  * embedded {@link LocalTokenIssuer}, whose public keys it writes to {@code SAMPLE_JWKS_FILE} when
  * that is set, so the {@link SampleApi} can verify them. It says which on stderr.
  *
@@ -53,18 +55,26 @@ import java.util.Optional;
  */
 public final class HttpApiServer {
 
+    /**
+     * Set to {@code true} when {@code MCP_SECURE_VAULT_SECRET_ID_FILE} holds a response-wrapped
+     * secret_id, as {@code vault apply} writes it: unwrapped once at start.
+     */
+    static final String SECRET_ID_WRAPPED_ENV = "MCP_SECURE_VAULT_SECRET_ID_WRAPPED";
+
     private HttpApiServer() {}
 
     /**
      * Serves stdio until stdin closes ({@link SecureStdioServer}), or HTTP with {@code --port}
-     * until stopped ({@link SecureHttpLauncher}); see those for arguments and exit codes.
+     * until stopped ({@link SecureHttpLauncher}); see those for arguments and exit codes. {@code vault
+     * plan|apply|check ...} runs {@link dev.mcpsecure.vault.VaultCommand} instead.
      */
     public static void main(String[] args) {
         boolean http = Arrays.asList(args).contains("--port");
-        System.exit(
-                http
+        System.exit(SampleTools.launch(
+                args,
+                () -> http
                         ? SecureHttpLauncher.run(args, HttpApiServer::register)
-                        : SecureStdioServer.run(args, HttpApiServer::register));
+                        : SecureStdioServer.run(args, HttpApiServer::register)));
     }
 
     /** Chooses the token source from this process's environment and adds fetch_json. */
@@ -108,8 +118,10 @@ public final class HttpApiServer {
         String roleId = env.get("MCP_SECURE_VAULT_ROLE_ID_FILE");
         String secretId = env.get("MCP_SECURE_VAULT_SECRET_ID_FILE");
         if (vault.isPresent() && roleId != null && secretId != null) {
-            VaultLogin login = VaultLogin.open(
-                    vault.get(), policy.server(), VaultCredentials.appRole(Path.of(roleId), Path.of(secretId)));
+            VaultCredentials credentials = "true".equals(env.get(SECRET_ID_WRAPPED_ENV))
+                    ? VaultCredentials.appRoleWrapped(Path.of(roleId), Path.of(secretId))
+                    : VaultCredentials.appRole(Path.of(roleId), Path.of(secretId));
+            VaultLogin login = VaultLogin.open(vault.get(), policy.server(), credentials);
             Runtime.getRuntime().addShutdownHook(new Thread(login::close, "vault-logout"));
             server.tokenSource(VaultTokenSource.create(login, policy));
             System.err.println(

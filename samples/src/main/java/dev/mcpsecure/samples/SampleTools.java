@@ -1,6 +1,7 @@
 package dev.mcpsecure.samples;
 
 import dev.mcpsecure.core.SecureFiles;
+import dev.mcpsecure.vault.VaultCommand;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
@@ -12,6 +13,7 @@ import java.nio.file.FileSystemException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
 
 /** How the samples declare their tools: a name, a description, string parameters and a body. */
@@ -22,6 +24,17 @@ final class SampleTools {
             Pattern.compile("\\b(java|javax|jdk|sun)\\.[a-z]\\w*\\.|\\w(Exception|Error)\\b");
 
     private SampleTools() {}
+
+    /**
+     * The samples' launcher layer: {@code <sample> vault plan|apply|check ...} runs the {@link
+     * VaultCommand} (core's launchers, which take {@code lock}, cannot: core does not depend on the
+     * vault module); any other arguments go to {@code serve}.
+     */
+    static int launch(String[] args, IntSupplier serve) {
+        return VaultCommand.requested(args)
+                ? VaultCommand.run(args, System.getenv(), System.out, System.err)
+                : serve.getAsInt();
+    }
 
     /** A tool body that may fail with an I/O error, reported to the client as a plain error result. */
     @FunctionalInterface

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcpsecure.testkit.OpenBaoServer;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,6 +131,54 @@ class DemoIT {
                     .containsExactlyElementsOf(CALLS.get(server));
             AuditRecords.assertEffectsCarryTheirCall(records, EFFECTS.get(server));
         });
+    }
+
+    @Test
+    void theDocumentedDevVaultPutsTheDemoInVaultModeWithOneCommand() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        Map<String, String> scriptEnv = Map.of(
+                "MCP_SECURE_DEV_VAULT_DIR", tmp.resolve("dev-vault").toString(), "BAO_PORT", String.valueOf(port));
+        try {
+            Map<String, String> exported = new LinkedHashMap<>();
+            for (String line : devVault(scriptEnv).split("\n")) {
+                assertThat(line).startsWith("export ");
+                String[] pair = line.substring("export ".length()).split("=", 2);
+                exported.put(pair[0], pair[1]);
+            }
+            assertThat(exported).containsKeys("BAO_ADDR", "MCP_SECURE_VAULT_SECRET_ID_FILE");
+
+            String output = runDemo(exported);
+
+            assertThat(output).contains("tokens: minted by Vault/OpenBao at http://127.0.0.1:" + port);
+            assertTable(output);
+        } finally {
+            devVault(scriptEnv, "stop");
+        }
+    }
+
+    /** Runs tools/dev-vault.sh as the README says; returns its stdout (the export lines). */
+    private String devVault(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(
+                List.of("bash", Path.of("..", "tools", "dev-vault.sh").toString()));
+        command.addAll(List.of(args));
+        Path stdout = tmp.resolve("dev-vault-" + System.nanoTime() + ".out");
+        Path stderr = tmp.resolve("dev-vault-" + System.nanoTime() + ".err");
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+        builder.environment().putAll(env);
+        Process script = builder.start();
+        boolean finished = script.waitFor(2, TimeUnit.MINUTES);
+        if (!finished) {
+            script.destroyForcibly();
+        }
+        String log = Files.readString(stderr, StandardCharsets.UTF_8);
+        assertThat(finished && script.exitValue() == 0)
+                .as("tools/dev-vault.sh %s:\n%s", args, log)
+                .isTrue();
+        return Files.readString(stdout, StandardCharsets.UTF_8).strip();
     }
 
     private String runDemo(Map<String, String> env) throws IOException, InterruptedException {

@@ -47,14 +47,19 @@ public final class VaultConnection {
     /** A connection to the vault {@code settings} names. */
     public VaultConnection(VaultSettings settings) {
         this.settings = settings;
-        this.http = HttpClient.newBuilder()
+        this.http = httpClient(settings);
+        String text = settings.address().toString();
+        this.address = text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
+    }
+
+    /** The one HTTP client setup for a vault: HTTP/1.1, the connect timeout, no proxy, no redirects. */
+    static HttpClient httpClient(VaultSettings settings) {
+        return HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(settings.connectTimeout())
                 .proxy(HttpClient.Builder.NO_PROXY)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
-        String text = settings.address().toString();
-        this.address = text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
     }
 
     public VaultSettings settings() {
