@@ -3,6 +3,7 @@ package dev.mcpsecure.otel;
 import dev.mcpsecure.api.AuditEvent;
 import dev.mcpsecure.api.AuditSink;
 import dev.mcpsecure.api.CallContext;
+import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.Telemetry;
 import dev.mcpsecure.core.Slf4jAuditSink;
 import io.opentelemetry.api.GlobalOpenTelemetry;
@@ -16,6 +17,7 @@ import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
@@ -157,25 +159,26 @@ public final class McpSecureTelemetry implements Telemetry {
 
     @Override
     public Observation start(CallContext call, Request request) {
-        Context parent = propagator.extract(Context.root(), request.carrier(), FROM_MAP);
-        AttributesBuilder attributes = Attributes.builder()
-                .put(METHOD, request.method())
-                .put(TOOL, call.tool())
-                .put(OPERATION, "execute_tool")
-                .put(TRANSPORT, request.transport())
-                .put(SERVER, call.server())
-                .put(CALL_ID, call.callId());
-        if (!"none".equals(call.sessionId())) {
-            attributes.put(SESSION, call.sessionId());
-        }
-        if (request.protocolVersion() != null) {
-            attributes.put(PROTOCOL, request.protocolVersion());
-        }
-        Span span = tracer.spanBuilder(request.method() + " " + call.tool())
+        Context parent = request.carrier().isEmpty()
+                ? Context.root()
+                : propagator.extract(Context.root(), request.carrier(), FROM_MAP);
+        // attribute by attribute: a no-op builder (no SDK installed) allocates nothing for them
+        SpanBuilder builder = tracer.spanBuilder(request.method() + " " + call.tool())
                 .setSpanKind(SpanKind.SERVER)
                 .setParent(parent)
-                .setAllAttributes(attributes.build())
-                .startSpan();
+                .setAttribute(METHOD, request.method())
+                .setAttribute(TOOL, call.tool())
+                .setAttribute(OPERATION, "execute_tool")
+                .setAttribute(TRANSPORT, request.transport())
+                .setAttribute(SERVER, call.server())
+                .setAttribute(CALL_ID, call.callId());
+        if (!"none".equals(call.sessionId())) {
+            builder.setAttribute(SESSION, call.sessionId());
+        }
+        if (request.protocolVersion() != null) {
+            builder.setAttribute(PROTOCOL, request.protocolVersion());
+        }
+        Span span = builder.startSpan();
         open.put(call.callId(), span);
         return new CallObservation(span, call, request, System.nanoTime());
     }
@@ -195,26 +198,17 @@ public final class McpSecureTelemetry implements Telemetry {
         if (auditLogs) {
             emit(record);
         }
-        Attributes attributes = Attributes.of(
-                SERVER,
-                record.server(),
-                KIND,
-                lower(record.kind()),
-                DECISION,
-                lower(record.outcome()),
-                REASON,
-                record.reason().name());
-        decisions.add(1, attributes);
+        decisions.add(
+                1,
+                attributes.computeIfAbsent(
+                        new DecisionKey(record.server(), record.kind(), record.outcome(), record.reason()),
+                        McpSecureTelemetry::decisionAttributes));
         if (record.kind() == AuditEvent.Kind.EFFECT) {
             effects.add(
                     1,
-                    Attributes.of(
-                            SERVER,
-                            record.server(),
-                            ACTION,
-                            String.valueOf(record.action()),
-                            DECISION,
-                            lower(record.outcome())));
+                    attributes.computeIfAbsent(
+                            new EffectKey(record.server(), String.valueOf(record.action()), record.outcome()),
+                            McpSecureTelemetry::effectAttributes));
         }
     }
 
@@ -291,6 +285,53 @@ public final class McpSecureTelemetry implements Telemetry {
         }
     }
 
+    /**
+     * The attribute sets of metric points, made once per distinct set (a policy's tools, reason
+     * codes and actions are few), so recording a point allocates nothing for them.
+     */
+    private final Map<Object, Attributes> attributes = new ConcurrentHashMap<>();
+
+    private record DecisionKey(String server, AuditEvent.Kind kind, AuditEvent.Outcome outcome, ReasonCode reason) {}
+
+    private record EffectKey(String server, String action, AuditEvent.Outcome outcome) {}
+
+    private record DurationKey(
+            String server, String method, String tool, String transport, String protocol, boolean error) {}
+
+    private static Attributes decisionAttributes(Object of) {
+        DecisionKey key = (DecisionKey) of;
+        return Attributes.of(
+                SERVER,
+                key.server(),
+                KIND,
+                lower(key.kind()),
+                DECISION,
+                lower(key.outcome()),
+                REASON,
+                key.reason().name());
+    }
+
+    private static Attributes effectAttributes(Object of) {
+        EffectKey key = (EffectKey) of;
+        return Attributes.of(SERVER, key.server(), ACTION, key.action(), DECISION, lower(key.outcome()));
+    }
+
+    private static Attributes durationAttributes(Object of) {
+        DurationKey key = (DurationKey) of;
+        AttributesBuilder metric = Attributes.builder()
+                .put(METHOD, key.method())
+                .put(TOOL, key.tool())
+                .put(TRANSPORT, key.transport())
+                .put(SERVER, key.server());
+        if (key.error()) {
+            metric.put(ERROR_TYPE, "tool_error");
+        }
+        if (key.protocol() != null) {
+            metric.put(PROTOCOL, key.protocol());
+        }
+        return metric.build();
+    }
+
     private static String lower(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT);
     }
@@ -341,20 +382,18 @@ public final class McpSecureTelemetry implements Telemetry {
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             span.setAttribute(DECISION, lower(record.outcome()));
             span.setAttribute(REASON, record.reason().name());
-            AttributesBuilder metric = Attributes.builder()
-                    .put(METHOD, request.method())
-                    .put(TOOL, call.tool())
-                    .put(TRANSPORT, request.transport())
-                    .put(SERVER, call.server());
             if (!record.allowed()) {
                 span.setAttribute(ERROR_TYPE, "tool_error");
                 span.setStatus(StatusCode.ERROR, record.reason().name());
-                metric.put(ERROR_TYPE, "tool_error");
             }
-            if (request.protocolVersion() != null) {
-                metric.put(PROTOCOL, request.protocolVersion());
-            }
-            duration.record(seconds, metric.build());
+            DurationKey key = new DurationKey(
+                    call.server(),
+                    request.method(),
+                    call.tool(),
+                    request.transport(),
+                    request.protocolVersion(),
+                    !record.allowed());
+            duration.record(seconds, attributes.computeIfAbsent(key, McpSecureTelemetry::durationAttributes));
             span.end();
         }
     }

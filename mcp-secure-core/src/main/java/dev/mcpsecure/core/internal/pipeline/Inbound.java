@@ -87,15 +87,18 @@ public record Inbound(
                 context != null && context.get(TELEMETRY_CONTEXT_KEY) instanceof Telemetry.Request known
                         ? known
                         : STDIO;
-        Map<String, String> carried = new LinkedHashMap<>();
+        Map<String, String> carried = null; // made only when the request carries trace context
         if (meta != null) {
             for (String key : TRACE_KEYS) {
                 if (meta.get(key) instanceof String value && value.length() <= 512) {
+                    if (carried == null) {
+                        carried = new LinkedHashMap<>();
+                    }
                     carried.put(key, value);
                 }
             }
         }
-        return carried.isEmpty()
+        return carried == null
                 ? transport
                 : new Telemetry.Request(
                         transport.method(), transport.transport(), transport.protocolVersion(), carried);
