@@ -1,4 +1,4 @@
-module example.local/otelcol-mcp-secure
+module dev.mcpsecure/otelcol
 
 go 1.26.0
 
