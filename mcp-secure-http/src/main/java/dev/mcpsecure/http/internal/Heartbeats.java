@@ -44,7 +44,13 @@ public final class Heartbeats implements AutoCloseable {
 
     private void beat() {
         for (Beating stream : streams) {
-            stream.beat();
+            try {
+                stream.beat();
+            } catch (RuntimeException e) {
+                // a response completed under the beat (the container refuses the write): stop
+                // watching it; an exception escaping here would cancel every later beat
+                streams.remove(stream);
+            }
         }
     }
 

@@ -36,6 +36,35 @@ class HeartbeatsTest {
     }
 
     @Test
+    void aStreamWhoseWriterThrowsStopsOnlyItself() throws Exception {
+        StringWriter healthy = new StringWriter();
+        Writer completed = new Writer() {
+            @Override
+            public void write(char[] buffer, int offset, int length) {
+                throw new IllegalStateException("the response is completed");
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        try (Heartbeats heartbeats = new Heartbeats(Duration.ofMillis(5))) {
+            heartbeats.watch(new PrintWriter(completed), () -> {});
+            heartbeats.watch(new PrintWriter(healthy), () -> {});
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (healthy.toString().split(":\n\n", -1).length < 4 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(heartbeats.watched())
+                    .as("the throwing stream is dropped")
+                    .isEqualTo(1);
+        }
+        assertThat(healthy.toString()).as("the other stream keeps beating").contains(":\n\n:\n\n:\n\n");
+    }
+
+    @Test
     void aStreamThatCannotBeWrittenEndsOnceAndIsNoLongerWatched() throws Exception {
         AtomicInteger gone = new AtomicInteger();
         Writer broken = new Writer() {
