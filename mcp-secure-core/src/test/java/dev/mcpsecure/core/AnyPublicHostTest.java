@@ -51,6 +51,7 @@ class AnyPublicHostTest {
     static void start() {
         target = LoopbackHttpServer.start();
         target.route("/", request -> Reply.text("reached"));
+        target.route("/public/page", request -> Reply.text("reached"));
         policy = PolicyLoader.fromYaml("""
                 egress:
                   rules:
@@ -145,6 +146,44 @@ class AnyPublicHostTest {
         assertThat(guard.checkAddress(page, documentation).reason()).isEqualTo(ALLOWED);
         assertThat(guard.checkConnect(documentation).reason()).isEqualTo(ALLOWED);
         assertThat(guard.checkConnect(InetAddress.getByName("169.254.169.254")).reason())
+                .isEqualTo(EGRESS_ADDRESS_BLOCKED);
+    }
+
+    @Test
+    void aHostARuleNamesIsDecidedByThatRuleAlone() throws Exception {
+        SecurityPolicy named = PolicyLoader.fromYaml("""
+                egress:
+                  rules:
+                    - {scheme: http, host: intranet.example, port: %1$d, paths: [/public/], methods: [GET],
+                       allowAddresses: [127.0.0.1/32]}
+                    - {scheme: http, host: "*", port: %1$d, methods: [GET, POST]}
+                """.formatted(target.port()), "named-and-any.yaml");
+        int accepted = target.accepted();
+        try (EgressHttpClient client = EgressHttpClient.builder(named)
+                .resolver(host -> List.of(InetAddress.getByName("127.0.0.1")))
+                .auditSink(audit)
+                .build()) {
+            PolicyViolationException post = catchThrowableOfType(
+                    PolicyViolationException.class,
+                    () -> client.send(
+                            EgressRequest.builder("POST", "http://intranet.example:" + target.port() + "/admin/delete")
+                                    .body(new byte[0], "application/json")
+                                    .build()));
+            assertThat(post)
+                    .as("the '*' rule does not widen the named rule's methods and paths")
+                    .isNotNull();
+            assertThat(post.reason()).isEqualTo(EGRESS_HOST_NOT_ALLOWED);
+            assertThat(target.accepted()).isEqualTo(accepted);
+
+            assertThat(client.get("http://intranet.example:" + target.port() + "/public/page")
+                            .bodyText())
+                    .as("what the named rule allows, on the loopback block it allows")
+                    .isEqualTo("reached");
+        }
+        PolicyEgressGuard guard = new PolicyEgressGuard(named.egress());
+        assertThat(guard.checkAddress("public.example", InetAddress.getByName("127.0.0.1"))
+                        .reason())
+                .as("another host never borrows the named rule's allowAddresses")
                 .isEqualTo(EGRESS_ADDRESS_BLOCKED);
     }
 

@@ -134,6 +134,8 @@ class ProgramRulesTest {
                         .methods("GET", "POST")
                         .build())
                 .egressRule(EgressRule.builder("127.0.0.1").build())
+                // for EgressHttpClient only: it never admits a program's URL argument
+                .egressRule(EgressRule.builder(EgressRule.ANY_PUBLIC_HOST).build())
                 .build();
     }
 
@@ -223,6 +225,16 @@ class ProgramRulesTest {
                         "a host no rule names",
                         "fetch",
                         List.of("https://evil.example.net/repo/"),
+                        ReasonCode.EGRESS_HOST_NOT_ALLOWED),
+                denied(
+                        "localhost, which only the any-public-host rule covers: the program would resolve it",
+                        "fetch",
+                        List.of("https://localhost/repo/"),
+                        ReasonCode.EGRESS_HOST_NOT_ALLOWED),
+                denied(
+                        "a metadata name, which only the any-public-host rule covers",
+                        "fetch",
+                        List.of("https://metadata.google.internal/computeMetadata/v1/"),
                         ReasonCode.EGRESS_HOST_NOT_ALLOWED),
                 denied(
                         "two labels under a wildcard",

@@ -49,12 +49,29 @@ public final class PolicyEgressGuard implements EgressGuard {
      * tokenAudience}; for an IP-literal host, also whether that address may be connected to.
      */
     public Decision checkRequest(EgressTarget target, String method, Optional<String> tokenAudience) {
+        return checkRequest(target, method, tokenAudience, true);
+    }
+
+    /**
+     * {@link #checkRequest(EgressTarget, String, Optional)}, with rules for any public host ({@code
+     * *}) taken into account only when {@code anyPublicHost}: a caller that cannot check the
+     * address connected to (a program's URL argument, whose program resolves the name itself)
+     * needs a rule naming the host.
+     *
+     * <p>A host that a rule names is decided by the rules naming it alone: a {@code *} rule never
+     * widens what a named rule allows for its host (its paths, methods, or the special addresses
+     * in its {@code allowAddresses}).
+     */
+    public Decision checkRequest(
+            EgressTarget target, String method, Optional<String> tokenAudience, boolean anyPublicHost) {
         String verb = method == null ? "" : method.toUpperCase(Locale.ROOT);
         boolean hostNamed = false;
         boolean schemeNamed = false;
         boolean otherAudience = false;
+        boolean named = policy.rules().stream()
+                .anyMatch(rule -> !rule.anyPublicHost() && hostMatches(rule.host(), target.host()));
         for (EgressRule rule : policy.rules()) {
-            if (!hostMatches(rule.host(), target.host())) {
+            if (!hostMatches(rule.host(), target.host()) || (rule.anyPublicHost() && (named || !anyPublicHost))) {
                 continue;
             }
             hostNamed = true;
@@ -105,7 +122,7 @@ public final class PolicyEgressGuard implements EgressGuard {
             return Decision.allow();
         }
         for (EgressRule rule : policy.rules()) {
-            if (hostMatches(rule.host(), host) && inAny(rule, address)) {
+            if (!rule.anyPublicHost() && hostMatches(rule.host(), host) && inAny(rule, address)) {
                 return Decision.allow();
             }
         }

@@ -377,7 +377,9 @@ public final class PolicyCommandGuard implements CommandGuard {
         EgressTarget target = null;
         try {
             target = EgressTarget.parse(arg);
-            decision = egress.checkRequest(target, rule.method(), Optional.empty());
+            // a rule for any public host does not admit a program's URL: the program resolves the
+            // name itself, so no address check would follow (localhost, metadata names)
+            decision = egress.checkRequest(target, rule.method(), Optional.empty(), false);
         } catch (PolicyViolationException e) {
             decision = e.decision();
         }
