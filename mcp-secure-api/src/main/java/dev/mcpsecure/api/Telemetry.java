@@ -19,8 +19,10 @@ public interface Telemetry {
 
     /**
      * A request starts being served: for a {@code tools/call}, once its {@link CallContext}
-     * exists (before any step decides). The returned observation is ended exactly once, by {@link
-     * Observation#end}, with the call's one audit record.
+     * exists (before any step decides). The returned observation is ended exactly once: by {@link
+     * Observation#end} with the call's one audit record, or by {@link Observation#abandon}. A
+     * call naming no tool of the server is given with the tool {@code _unknown} (the name the
+     * client sent stays in the audit record), so names a client makes up never reach telemetry.
      */
     Observation start(CallContext call, Request request);
 
@@ -79,6 +81,12 @@ public interface Telemetry {
 
         /** The call ended with {@code record}, its one audit record. */
         default void end(AuditEvent record) {}
+
+        /**
+         * The call ended without a record: it was cancelled, or a step failed before the record
+         * was made. Called instead of {@link #end}, at most once.
+         */
+        default void abandon() {}
     }
 
     /** The live state of a running server. */

@@ -377,6 +377,14 @@ public final class McpSecureTelemetry implements Telemetry {
         }
 
         @Override
+        public void abandon() {
+            open.remove(call.callId());
+            span.setStatus(StatusCode.ERROR, "abandoned");
+            span.setAttribute(ERROR_TYPE, "abandoned");
+            span.end();
+        }
+
+        @Override
         public void end(AuditEvent record) {
             open.remove(call.callId());
             double seconds = (System.nanoTime() - startNanos) / 1e9;

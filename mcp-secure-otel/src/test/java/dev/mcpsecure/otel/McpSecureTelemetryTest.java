@@ -166,7 +166,7 @@ class McpSecureTelemetryTest {
                         .as("the API joins the call's trace")
                         .isEqualTo("00-" + TRACE + "-" + forecast.getSpanId() + "-01"));
 
-                SpanData ghost = span("tools/call ghost");
+                SpanData ghost = span("tools/call _unknown");
                 assertThat(ghost.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
                 assertThat(ghost.getAttributes().asMap())
                         .containsEntry(AttributeKey.stringKey("error.type"), "tool_error")
@@ -178,10 +178,10 @@ class McpSecureTelemetryTest {
                 Collection<MetricData> points = metrics.collectAllMetrics();
                 assertThat(histogram(points, "mcp.server.operation.duration"))
                         .extracting(point -> point.getAttributes().get(AttributeKey.stringKey("gen_ai.tool.name")))
-                        .containsExactlyInAnyOrder("forecast", "ghost");
+                        .containsExactlyInAnyOrder("forecast", "_unknown");
                 assertThat(histogram(points, "mcp.server.operation.duration"))
-                        .filteredOn(point ->
-                                "ghost".equals(point.getAttributes().get(AttributeKey.stringKey("gen_ai.tool.name"))))
+                        .filteredOn(point -> "_unknown"
+                                .equals(point.getAttributes().get(AttributeKey.stringKey("gen_ai.tool.name"))))
                         .singleElement()
                         .satisfies(point -> assertThat(point.getAttributes().get(AttributeKey.stringKey("error.type")))
                                 .isEqualTo("tool_error"));
@@ -223,7 +223,7 @@ class McpSecureTelemetryTest {
         assertThat(echo.getAttributes().asMap())
                 .containsEntry(AttributeKey.stringKey("network.transport"), "pipe")
                 .containsEntry(AttributeKey.stringKey("mcp_secure.server"), "piped");
-        SpanData ghost = span("tools/call ghost");
+        SpanData ghost = span("tools/call _unknown");
         assertThat(ghost.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
         assertThat(ghost.getAttributes().get(AttributeKey.stringKey("mcp_secure.reason")))
                 .isEqualTo("TOOL_NOT_ALLOWED");

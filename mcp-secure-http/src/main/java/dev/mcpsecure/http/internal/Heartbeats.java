@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Keeps open event streams beating and finds the clients that went away: every period, each
@@ -73,8 +74,11 @@ public final class Heartbeats implements AutoCloseable {
     final class Beating extends PrintWriter {
         private final PrintWriter target;
         private final Runnable gone;
+        /** Held while the SDK writes an event or a beat is written; a beat never waits for it. */
+        private final ReentrantLock lock = new ReentrantLock();
+
         private boolean betweenEvents = true;
-        private boolean stopped;
+        private volatile boolean stopped;
 
         private Beating(PrintWriter target, Runnable gone) {
             super(target);
@@ -83,27 +87,47 @@ public final class Heartbeats implements AutoCloseable {
         }
 
         @Override
-        public synchronized void write(int c) {
-            betweenEvents = false;
-            target.write(c);
+        public void write(int c) {
+            lock.lock();
+            try {
+                betweenEvents = false;
+                target.write(c);
+            } finally {
+                lock.unlock();
+            }
         }
 
         @Override
-        public synchronized void write(char[] buffer, int offset, int length) {
-            betweenEvents = false;
-            target.write(buffer, offset, length);
+        public void write(char[] buffer, int offset, int length) {
+            lock.lock();
+            try {
+                betweenEvents = false;
+                target.write(buffer, offset, length);
+            } finally {
+                lock.unlock();
+            }
         }
 
         @Override
-        public synchronized void write(String text, int offset, int length) {
-            betweenEvents = false;
-            target.write(text, offset, length);
+        public void write(String text, int offset, int length) {
+            lock.lock();
+            try {
+                betweenEvents = false;
+                target.write(text, offset, length);
+            } finally {
+                lock.unlock();
+            }
         }
 
         @Override
-        public synchronized void flush() {
-            target.flush();
-            betweenEvents = true;
+        public void flush() {
+            lock.lock();
+            try {
+                target.flush();
+                betweenEvents = true;
+            } finally {
+                lock.unlock();
+            }
         }
 
         @Override
@@ -112,22 +136,33 @@ public final class Heartbeats implements AutoCloseable {
         }
 
         @Override
-        public synchronized void close() {
+        public void close() {
             stop();
-            target.close();
+            lock.lock();
+            try {
+                target.close();
+            } finally {
+                lock.unlock();
+            }
         }
 
         /** Stops watching: the stream is complete. */
         void stop() {
             streams.remove(this);
-            synchronized (this) {
-                stopped = true;
-            }
+            stopped = true;
         }
 
+        /**
+         * Writes a comment when the stream is between events and nobody is writing to it; skips the
+         * beat otherwise (a writer mid-event, or one blocked on a client that does not read,
+         * must not hold up the beats of every other stream).
+         */
         private void beat() {
+            if (stopped || !lock.tryLock()) {
+                return;
+            }
             boolean failed;
-            synchronized (this) {
+            try {
                 if (stopped || !betweenEvents) {
                     return;
                 }
@@ -137,6 +172,8 @@ public final class Heartbeats implements AutoCloseable {
                 if (failed) {
                     stopped = true;
                 }
+            } finally {
+                lock.unlock();
             }
             if (failed) {
                 streams.remove(this);

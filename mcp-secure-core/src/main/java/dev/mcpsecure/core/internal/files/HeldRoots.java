@@ -336,6 +336,8 @@ public final class HeldRoots implements AutoCloseable {
             return handoff.result.get(bound.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             if (handoff.abandon(running)) {
+                // still queued (every opener blocked): out of the queue, so waiting work cannot pile up
+                resources.openers.remove((Runnable) running);
                 throw deny(
                         ReasonCode.FILE_NOT_REGULAR,
                         path,

@@ -41,6 +41,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The one call pipeline of a server: every {@code tools/call}, on every transport, passes {@link
@@ -60,6 +61,9 @@ public final class Pipeline {
             McpSchema.METHOD_TOOLS_LIST,
             McpSchema.METHOD_TOOLS_CALL,
             McpSchema.METHOD_LOGGING_SET_LEVEL);
+
+    /** The tool name telemetry is given for a call naming no tool of this server. */
+    public static final String UNKNOWN_TOOL = "_unknown";
 
     /** The longest arguments (canonical JSON, in characters) a confirmation question shows. */
     static final int MAX_CONFIRMATION_ARGUMENTS = 2_000;
@@ -168,7 +172,9 @@ public final class Pipeline {
                                 .doOnCancel(permits::releaseUnlessHanded)
                                 .doOnError(error -> permits.releaseUnlessHanded());
                     })
-                    .map(outcome -> finish(call, outcome));
+                    .map(outcome -> finish(call, outcome))
+                    .doOnCancel(call.observation::abandon)
+                    .doOnError(error -> call.observation.abandon());
         });
     }
 
@@ -237,7 +243,22 @@ public final class Pipeline {
                 arguments.sha256(),
                 null);
         long start = System.nanoTime();
-        return new Call(inbound, context, arguments, start, telemetry.start(context, inbound.telemetry()));
+        // telemetry sees a name the client chose only when it is a tool of this server: spans and
+        // metric attributes stay few (the audit record keeps the name as sent)
+        CallContext observed = tools.containsKey(inbound.tool())
+                ? context
+                : new CallContext(
+                        context.callId(),
+                        context.server(),
+                        context.sessionId(),
+                        context.clientName(),
+                        context.clientVersion(),
+                        context.subject(),
+                        context.clientId(),
+                        UNKNOWN_TOOL,
+                        context.argumentsSha256(),
+                        null);
+        return new Call(inbound, context, arguments, start, telemetry.start(observed, inbound.telemetry()));
     }
 
     private Decision admit(String name, VerifiedToken caller, SecuredTool tool) {
@@ -364,9 +385,12 @@ public final class Pipeline {
                                 "the user did not confirm tool '" + name + "' within " + wait.toSeconds() + "s")))
                 .onErrorResume(e -> Mono.just(Decision.deny(
                         ReasonCode.CONFIRMATION_UNAVAILABLE, "the client did not answer the confirmation request")));
-        Mono<Decision> abandoned = gone.map(why -> Decision.deny(
-                ReasonCode.CONFIRMATION_UNAVAILABLE,
-                "the confirmation of tool '" + name + "' ended unanswered: " + why));
+        // the end comes on the transport's thread (a heartbeat timer, a reaper): the rest of the
+        // call (its record, the SDK's answer) runs elsewhere
+        Mono<Decision> abandoned = gone.publishOn(Schedulers.boundedElastic())
+                .map(why -> Decision.deny(
+                        ReasonCode.CONFIRMATION_UNAVAILABLE,
+                        "the confirmation of tool '" + name + "' ended unanswered: " + why));
         // whichever comes first; the other is cancelled, and the question's places are given back once
         return Mono.firstWithSignal(answered, abandoned).doFinally(signal -> pending.give(session, keys));
     }

@@ -90,7 +90,15 @@ public final class Telemetries {
         }
     }
 
-    private record SafeObservation(Telemetry.Observation delegate) implements Telemetry.Observation {
+    /** An observation guarded, ended at most once (by end or abandon, whichever comes first). */
+    private static final class SafeObservation implements Telemetry.Observation {
+        private final Telemetry.Observation delegate;
+        private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+
+        SafeObservation(Telemetry.Observation delegate) {
+            this.delegate = delegate;
+        }
+
         @Override
         public Map<String, String> propagation() {
             try {
@@ -109,7 +117,16 @@ public final class Telemetries {
 
         @Override
         public void end(AuditEvent record) {
-            quietly(() -> delegate.end(record));
+            if (ended.compareAndSet(false, true)) {
+                quietly(() -> delegate.end(record));
+            }
+        }
+
+        @Override
+        public void abandon() {
+            if (ended.compareAndSet(false, true)) {
+                quietly(delegate::abandon);
+            }
         }
     }
 }
