@@ -34,6 +34,10 @@ import java.util.Set;
  *       always: two servers never share a role;
  *   <li>an existing auth role of the name whose tokens carry other policies is refused unless
  *       {@code replace};
+ *   <li>an existing identity key of the name that may sign for an audience the policy does not
+ *       list, or whose algorithm or rotation differ from the plan's (mcp-secure did not write it
+ *       so), is refused unless {@code replace}; the key shares the ACL policy's name, so another
+ *       server's key is refused always with its ACL policy;
  *   <li>a JWT or Kubernetes auth mount that is not enabled is refused: configuring it is the
  *       operator's.
  * </ul>
@@ -92,7 +96,7 @@ public final class VaultApply {
      *
      * @param out the folder for each AppRole login's {@code <role>/role_id} and {@code
      *     <role>/secret_id}
-     * @param replace whether an existing ACL policy or auth role may be widened or taken over
+     * @param replace whether an existing ACL policy, auth role or identity key may be widened or taken over
      * @param wrapTtl how long the wrapped secret_id may wait to be unwrapped: 10 s to 24 h
      * @return one entry per AppRole login, in the plan's order
      * @throws RefusedException when a check fails (nothing was written); the message names the
@@ -174,6 +178,20 @@ public final class VaultApply {
                 }
             });
         }
+        plan.identityKey().ifPresent(key -> client.read(key.path()).ifPresent(existing -> {
+            List<String> foreign = strings(existing.get("allowed_client_ids")).stream()
+                    .filter(id -> !key.allowedClientIds().contains(id))
+                    .toList();
+            List<String> changed = keyChanges(existing, key);
+            if (!replace && !foreign.isEmpty()) {
+                refusals.add("identity key " + key.name() + " exists and may sign for " + foreign
+                        + ", which the policy of server " + plan.server()
+                        + " does not list (mcp-secure did not write it): review it, then apply with --replace");
+            } else if (!replace && !changed.isEmpty()) {
+                refusals.add("identity key " + key.name() + " exists with " + String.join(", ", changed)
+                        + ": review it, then apply with --replace");
+            }
+        }));
         for (VaultPlan.IdentityRole role : plan.identityRoles()) {
             client.read(role.path()).ifPresent(existing -> {
                 String key = existing.getString("key", "");
@@ -188,6 +206,34 @@ public final class VaultApply {
             throw new RefusedException(
                     "vault apply for server " + plan.server() + " wrote nothing:\n  " + String.join("\n  ", refusals));
         }
+    }
+
+    /** How an existing identity key differs from the one {@code key} writes (algorithm, rotation), as text. */
+    private static List<String> keyChanges(JsonObject existing, VaultPlan.IdentityKey key) {
+        List<String> changes = new ArrayList<>();
+        String algorithm = existing.getString("algorithm", "");
+        if (!algorithm.equals(VaultPlan.IdentityKey.ALGORITHM)) {
+            changes.add("algorithm " + algorithm + ", not the plan's " + VaultPlan.IdentityKey.ALGORITHM);
+        }
+        for (String field : List.of("rotation_period", "verification_ttl")) {
+            long held = seconds(existing.get(field));
+            long planned = VaultPlan.IdentityKey.ROTATION.toSeconds();
+            if (held != planned) {
+                changes.add(field + " " + held + " s, not the plan's " + planned + " s");
+            }
+        }
+        return changes;
+    }
+
+    /** A duration the vault answered as seconds ({@code 3600} or {@code "3600s"}); -1 when it is neither. */
+    static long seconds(JsonValue value) {
+        if (value != null && value.isNumber()) {
+            return value.asLong();
+        }
+        if (value != null && value.isString() && value.asString().matches("[0-9]+s?")) {
+            return Long.parseLong(value.asString().replace("s", ""));
+        }
+        return -1;
     }
 
     /** Each grant of {@code planned} that {@code existing} does not hold, as {@code path: capability}. */

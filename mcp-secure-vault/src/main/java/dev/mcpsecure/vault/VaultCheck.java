@@ -22,10 +22,10 @@ import java.util.Set;
  *
  * <p>What it looks at: the server's ACL policies (every path and capability beyond the plan,
  * globs included), its auth roles (other policies, the {@code default} policy, longer or periodic
- * token TTLs), other AppRole roles of the same mount carrying its ACL policy, other ACL policies
- * granting its identity roles, secrets or transit key, its identity key (other audiences), its
- * identity roles (longer TTL, another audience or key) and other identity roles on its key. Not
- * looked at: entity and group policies, and auth mounts other than the plan's. Not thread-safe.
+ * token TTLs, and for AppRole a {@code bind_secret_id} that is not true), other AppRole roles of
+ * the same mount carrying its ACL policy, other ACL policies granting its identity roles, secrets
+ * or transit key, its identity key (other audiences), its identity roles (longer TTL, another
+ * audience or key) and other identity roles on its key. Not looked at: entity and group policies, and auth mounts other than the plan's. Not thread-safe.
  */
 public final class VaultCheck {
 
@@ -58,6 +58,8 @@ public final class VaultCheck {
         SHARED,
         /** A token lives, or may be renewed, longer than the plan says. */
         LONGER_TTL,
+        /** An AppRole login needs less than the plan asks: no secret_id ({@code bind_secret_id} not true). */
+        WEAKER_LOGIN,
         /** A value differs from the plan in a way that is not simply wider (another audience, another key). */
         CHANGED
     }
@@ -166,12 +168,32 @@ public final class VaultCheck {
         }
         longer(role.path(), "token_ttl", seconds(held, "token_ttl"), role.tokenTtl(), findings);
         longer(role.path(), "token_max_ttl", seconds(held, "token_max_ttl"), role.tokenMaxTtl(), findings);
+        if (role.method() == VaultPlan.Method.APPROLE) {
+            checkSecretId(role, held, findings);
+        }
         Duration period = seconds(held, "token_period");
         if (!period.isZero() && !period.isNegative()) {
             findings.add(new Finding(
                     Kind.LONGER_TTL,
                     role.path(),
                     "token_period " + period.toSeconds() + " s makes its tokens renewable without end"));
+        }
+    }
+
+    /**
+     * An AppRole must ask for a secret_id: with {@code bind_secret_id} false the role_id alone logs
+     * in, and {@code vault apply} prints the role_id. The plan sets {@code secret_id_num_uses} 0
+     * (no bound) and no {@code secret_id_ttl} (no bound), so no use count or TTL is wider than
+     * planned and neither is looked at.
+     */
+    private static void checkSecretId(VaultPlan.AuthRole role, JsonObject held, List<Finding> findings) {
+        JsonValue bind = held.get("bind_secret_id");
+        if (bind == null || !bind.isBoolean() || !bind.asBoolean()) {
+            findings.add(new Finding(
+                    Kind.WEAKER_LOGIN,
+                    role.path(),
+                    "bind_secret_id is " + (bind == null ? "unset" : bind.toString())
+                            + ": the role_id alone logs in; the plan says true"));
         }
     }
 

@@ -144,6 +144,12 @@ public record VaultPlan(
 
     /** An identity OIDC key that may sign tokens only for {@code allowedClientIds} (the audiences). */
     public record IdentityKey(String name, List<String> allowedClientIds) {
+        /** The signing algorithm the key is written with. */
+        public static final String ALGORITHM = "RS256";
+
+        /** The key's rotation period, and how long a rotated-out key still verifies. */
+        public static final Duration ROTATION = Duration.ofHours(24);
+
         /** Copies the list. */
         public IdentityKey {
             Objects.requireNonNull(name, "name");
@@ -158,10 +164,10 @@ public record VaultPlan(
         /** The JSON body that writes the key. */
         public String body() {
             return new JsonObject()
-                    .add("algorithm", "RS256")
+                    .add("algorithm", ALGORITHM)
                     .add("allowed_client_ids", strings(allowedClientIds))
-                    .add("rotation_period", "24h")
-                    .add("verification_ttl", "24h")
+                    .add("rotation_period", ROTATION.toHours() + "h")
+                    .add("verification_ttl", ROTATION.toHours() + "h")
                     .toString();
         }
     }

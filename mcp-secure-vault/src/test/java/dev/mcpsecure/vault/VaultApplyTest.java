@@ -9,6 +9,8 @@ import dev.mcpsecure.api.PolicyViolationException;
 import dev.mcpsecure.api.ReasonCode;
 import dev.mcpsecure.api.SecretLocation;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.TokenAudience;
+import dev.mcpsecure.api.TokenPolicy;
 import dev.mcpsecure.core.PolicyLoader;
 import dev.mcpsecure.testkit.OpenBaoServer;
 import dev.mcpsecure.vault.internal.VaultFailure;
@@ -16,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@link VaultApply} against a real OpenBao: each sample's plan applied, then the sample's server
  * side logs in with its own AppRole and gets what its policy names, and OpenBao itself answers
- * 403 to anything else; re-applying changes nothing; widening and taking over are refused.
+ * 403 to anything else; re-applying changes nothing; widening and taking over (an ACL policy, an
+ * auth role, an identity role or key) are refused.
  */
 class VaultApplyTest {
 
@@ -153,6 +157,46 @@ class VaultApplyTest {
     }
 
     @Test
+    void anIdentityKeyMcpSecureDidNotWriteNeedsReplaceAndWritesNothingBefore() {
+        VaultPlan plan = VaultPlanner.appRole().plan(minting("keyed"));
+        String key = "identity/oidc/key/keyed";
+        bao.call(
+                "POST",
+                key,
+                Map.of(
+                        "allowed_client_ids",
+                        List.of("https://other.example"),
+                        "rotation_period",
+                        "1h",
+                        "verification_ttl",
+                        "1h"));
+
+        assertThatThrownBy(() -> apply().apply(plan, dir, false, VaultPlan.DEFAULT_WRAP_TTL))
+                .isInstanceOf(VaultApply.RefusedException.class)
+                .hasMessageContaining("identity key keyed exists and may sign for [https://other.example],"
+                        + " which the policy of server keyed does not list (mcp-secure did not write it)")
+                .hasMessageContaining("--replace");
+        assertThat(OpenBaoServer.data(bao.call("GET", key, null)))
+                .containsEntry("allowed_client_ids", List.of("https://other.example"))
+                .containsEntry("rotation_period", 3600);
+        assertThat(VaultCheck.of(settings(), bao.rootToken()).check(plan))
+                .extracting(VaultCheck.Finding::kind)
+                .containsOnly(VaultCheck.Kind.MISSING, VaultCheck.Kind.EXTRA_AUDIENCE)
+                .contains(VaultCheck.Kind.EXTRA_AUDIENCE);
+
+        // the plan's audience, but not the plan's rotation: still not what mcp-secure writes
+        bao.call("POST", key, Map.of("allowed_client_ids", List.of("https://keyed.example")));
+        assertThatThrownBy(() -> apply().apply(plan, dir, false, VaultPlan.DEFAULT_WRAP_TTL))
+                .isInstanceOf(VaultApply.RefusedException.class)
+                .hasMessageContaining("identity key keyed exists with rotation_period 3600 s, not the plan's 86400 s");
+
+        apply().apply(plan, dir, true, VaultPlan.DEFAULT_WRAP_TTL);
+        assertThat(VaultCheck.of(settings(), bao.rootToken()).check(plan)).isEmpty();
+        // mcp-secure's own key now: applying again needs no --replace
+        apply().apply(plan, dir, false, VaultPlan.DEFAULT_WRAP_TTL);
+    }
+
+    @Test
     void aVaultThatRefusesTheOperatorIsReportedAsUnavailable() {
         PolicyViolationException refused =
                 catchThrowableOfType(PolicyViolationException.class, () -> VaultApply.to(settings(), "not-a-token")
@@ -167,6 +211,19 @@ class VaultApplyTest {
                 .secret(
                         "db",
                         new SecretLocation("secret", server.toLowerCase(java.util.Locale.ROOT) + "/db", "password"))
+                .build();
+    }
+
+    /** One audience {@code https://<server>.example} (role {@code <server>-reader}) and one secret. */
+    static SecurityPolicy minting(String server) {
+        return SecurityPolicy.builder()
+                .server(server, "")
+                .tokens(new TokenPolicy(
+                        Duration.ofMinutes(5),
+                        Map.of(
+                                "https://" + server + ".example",
+                                new TokenAudience(server + "-reader", Duration.ofSeconds(90)))))
+                .secret("db", new SecretLocation("secret", server + "/db", "password"))
                 .build();
     }
 

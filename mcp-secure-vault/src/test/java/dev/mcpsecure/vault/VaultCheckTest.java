@@ -97,6 +97,15 @@ class VaultCheckTest {
                         VaultCheck.Kind.LONGER_TTL,
                         "token_max_ttl is 14400 s; the plan says 900 s"),
                 row(
+                        "an AppRole that no longer asks for a secret_id: the role_id alone logs in",
+                        (name, plan) -> bao.call(
+                                "POST",
+                                "auth/approle/role/" + name,
+                                // OpenBao wants some constraint once bind_secret_id is off: bind to every address
+                                Map.of("bind_secret_id", false, "token_bound_cidrs", List.of("0.0.0.0/0"))),
+                        VaultCheck.Kind.WEAKER_LOGIN,
+                        "bind_secret_id is false: the role_id alone logs in"),
+                row(
                         "periodic login tokens, renewable without end",
                         (name, plan) -> bao.call("POST", "auth/approle/role/" + name, Map.of("token_period", "10m")),
                         VaultCheck.Kind.LONGER_TTL,
