@@ -46,6 +46,7 @@ class GitProfileTest {
             "checkout",
             "merge",
             "fetch",
+            "push",
             "ls-remote",
             "branch",
             "clone",
@@ -401,6 +402,20 @@ class GitProfileTest {
                         "fetch",
                         "v"),
                 attack(
+                        "branch.<name>.remote naming a URL (fetch)",
+                        t -> {
+                            t.listener();
+                            t.config("[branch \"main\"]\n\tremote = \"{URL}/evil.git\"\n\tmerge = refs/heads/main\n");
+                        },
+                        "fetch"),
+                attack(
+                        "branch.<name>.remote naming a URL (push)",
+                        t -> {
+                            t.listener();
+                            t.config("[branch \"main\"]\n\tremote = \"{URL}/evil.git\"\n\tmerge = refs/heads/main\n");
+                        },
+                        "push"),
+                attack(
                         "core.alternateRefsCommand",
                         t -> {
                             t.source();
@@ -611,6 +626,18 @@ class GitProfileTest {
                 "/repo.git/info/refs",
                 request -> new LoopbackHttpServer.Reply(
                         401, Map.of("WWW-Authenticate", "Basic realm=\"x\""), new byte[0], false));
+    }
+
+    /**
+     * An HTTP server standing for any host a repository could name: a request for /evil.git (git's
+     * ref discovery, for fetch and push alike) writes the marker, and is answered 404.
+     */
+    void listener() {
+        http = LoopbackHttpServer.start();
+        http.route("/evil.git/info/refs", request -> {
+            Files.writeString(marker, request.method() + " " + request.target() + "\n");
+            return new LoopbackHttpServer.Reply(404, Map.of(), new byte[0], false);
+        });
     }
 
     /** A commit whose object carries a (bogus) signature, on branch 'signed'. */

@@ -457,6 +457,67 @@ class MalformedPolicyTest {
                         "commands.programs.git.flags[1]",
                         "refuses the option '--ext-diff'"),
                 row(
+                        "a refused option with its value attached is no flag at all ('=' is refused in any flag)",
+                        GIT + "      subcommands:\n        fetch:\n          flags: [--upload-pack=/x]\n",
+                        "7:19",
+                        "commands.programs.git.subcommands.fetch.flags[0]",
+                        "'--upload-pack=/x' is not valid: a flag starts with '-' and has no spaces or '='"),
+                row(
+                        "a refused option and its value, wherever the flag is listed, is no flag at all",
+                        GIT + "      subcommands: [status, grep]\n      flags: [-n, --open-files-in-pager=cat]\n",
+                        "6:19",
+                        "commands.programs.git.flags[1]",
+                        "'--open-files-in-pager=cat' is not valid: a flag starts with '-' and has no spaces or '='"),
+                row(
+                        "a refused short option with its value attached",
+                        GIT + "      subcommands:\n        grep:\n          flags: [-Ocat]\n",
+                        "7:19",
+                        "commands.programs.git.subcommands.grep.flags[0]",
+                        "refuses the option '-Ocat' (git reads it as '-O') with 'grep'"),
+                row(
+                        "a refused short option inside a cluster of short options",
+                        GIT + "      subcommands:\n        grep:\n          flags: [-n, -nOcat]\n",
+                        "7:23",
+                        "commands.programs.git.subcommands.grep.flags[1]",
+                        "refuses the option '-nOcat' (git reads it as '-O') with 'grep'"),
+                row(
+                        "a prefix git accepts for a refused option",
+                        GIT + "      subcommands:\n        fetch:\n          flags: [--upload-p]\n",
+                        "7:19",
+                        "commands.programs.git.subcommands.fetch.flags[0]",
+                        "refuses the option '--upload-p' (git reads it as '--upload-pack')"),
+                row(
+                        "a prefix of a refused option, wherever the flag is listed",
+                        GIT + "      subcommands: [log, grep]\n      flags: [--ext-d]\n",
+                        "6:15",
+                        "commands.programs.git.flags[0]",
+                        "refuses the option '--ext-d' (git reads it as '--ext-diff')"),
+                row(
+                        "a prefix of a refused option with its value attached is no flag at all",
+                        GIT + "      subcommands:\n        grep:\n          flags: [--open=cat]\n",
+                        "7:19",
+                        "commands.programs.git.subcommands.grep.flags[0]",
+                        "'--open=cat' is not valid: a flag starts with '-' and has no spaces or '='"),
+                row(
+                        "a prefix of an option refused with one subcommand only",
+                        GIT + "      subcommands:\n        rebase:\n          flags: [--inter]\n",
+                        "7:19",
+                        "commands.programs.git.subcommands.rebase.flags[0]",
+                        "refuses the option '--inter' (git reads it as '--interactive') with 'rebase'"),
+                row(
+                        "--text is an option of its own, but cat-file reads it as --textconv",
+                        GIT + "      subcommands:\n        grep:\n          flags: [--text]\n        cat-file:\n"
+                                + "          flags: [--text]\n",
+                        "9:19",
+                        "commands.programs.git.subcommands.cat-file.flags[0]",
+                        "refuses the option '--text' (git reads it as '--textconv') with 'cat-file'"),
+                row(
+                        "format-patch --output-directory is -o spelt long",
+                        GIT + "      subcommands:\n        format-patch:\n          flags: [--output-directory]\n",
+                        "7:19",
+                        "commands.programs.git.subcommands.format-patch.flags[0]",
+                        "refuses the option '--output-directory' with 'format-patch'"),
+                row(
                         "the git profile passes no GIT_* variable that chooses repositories, configuration or programs",
                         GIT + "      subcommands: [status]\n      env: [GIT_SSH_COMMAND]\n",
                         "6:13",

@@ -484,4 +484,48 @@ class ProgramRulesTest {
                 .hasMessageContaining(
                         "commands.programs.git.flags[0]: the git profile refuses the option" + " '--upload-pack'");
     }
+
+    @Test
+    void aRefusedOptionIsRefusedHoweverGitWouldReadIt() {
+        ProgramPolicy git = ProgramPolicy.builder(Path.of("/usr/bin/git"))
+                .subcommands("fetch", "grep", "log")
+                .flags("--upload-pac", "--open-files", "-Ocat", "--upload-p", "--ext-d", "-nOcat", "--text", "-n")
+                .build();
+
+        assertThatThrownBy(() -> guard(git))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("commands.programs.git.flags[0]: the git profile refuses the option"
+                        + " '--upload-pac' (git reads it as '--upload-pack')")
+                .hasMessageContaining("commands.programs.git.flags[1]: the git profile refuses the option"
+                        + " '--open-files' (git reads it as '--open-files-in-pager')")
+                .hasMessageContaining("commands.programs.git.flags[2]: the git profile refuses the option"
+                        + " '-Ocat' (git reads it as '-O') with 'grep'")
+                .hasMessageContaining("commands.programs.git.flags[3]: the git profile refuses the option"
+                        + " '--upload-p' (git reads it as '--upload-pack')")
+                .hasMessageContaining("commands.programs.git.flags[4]: the git profile refuses the option"
+                        + " '--ext-d' (git reads it as '--ext-diff')")
+                .hasMessageContaining("commands.programs.git.flags[5]: the git profile refuses the option"
+                        + " '-nOcat' (git reads it as '-O') with 'grep'")
+                .message()
+                .doesNotContain("flags[6]", "flags[7]");
+    }
+
+    @Test
+    void optionsOfTheirOwnThatBeginARefusedOneAreKeptWhereGitHasThem() throws IOException {
+        ProgramPolicy git = ProgramPolicy.builder(Path.of("/usr/bin/git"))
+                .subcommand(
+                        "grep", SubcommandRule.builder().flags("--text", "-n").build())
+                .subcommand("clone", SubcommandRule.builder().flags("--filter").build())
+                .subcommand(
+                        "log",
+                        SubcommandRule.builder()
+                                .flags("--text", "--no-ext-diff")
+                                .build())
+                .build();
+
+        assertThat(guard(git)
+                        .authorize("git", List.of("grep", "--text", "-n"), Map.of(), null)
+                        .command())
+                .containsSubsequence("grep", "--no-textconv", "--text", "-n");
+    }
 }

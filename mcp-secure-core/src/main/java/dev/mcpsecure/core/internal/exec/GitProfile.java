@@ -189,13 +189,27 @@ public final class GitProfile {
                             "--broken", SUBMODULES),
             "archive", ordered("--remote", "asks another git to run --exec"),
             "format-patch",
-                    ordered("-o", "writes files wherever it names, outside the filesystem guard (--output-directory)"),
+                    ordered(
+                            "-o",
+                            "writes files wherever it names, outside the filesystem guard (--output-directory)",
+                            "--output-directory",
+                            "writes files wherever it names, outside the filesystem guard"),
             "config",
                     ordered(
                             "--file", "reads and writes the file it names, outside the filesystem guard",
                             "-f", "reads and writes the file it names, outside the filesystem guard (--file)",
                             "--global", "the profile's global configuration is /dev/null",
                             "--system", "the profile's system configuration is /dev/null"));
+
+    /**
+     * Options git has in their own right that are also prefixes of refused options, each with the
+     * subcommands that lack them, where git reads them as the refused option they begin
+     * ({@code cat-file --text} is {@code --textconv}, {@code cat-file --filter} is {@code
+     * --filters}).
+     */
+    private static final Map<String, Set<String>> OPTIONS_OF_THEIR_OWN = Map.of(
+            "--text", Set.of("cat-file"),
+            "--filter", Set.of("cat-file"));
 
     /** Global options a policy may fix besides {@code -c key=value}: none of them runs or relocates anything. */
     private static final Set<String> SAFE_GLOBAL_OPTIONS = Set.of(
@@ -215,10 +229,16 @@ public final class GitProfile {
             "GIT_COMMITTER_EMAIL",
             "GIT_COMMITTER_DATE");
 
+    /** The copied key whose value names a remote. */
+    private static final String REMOTE_NAMED = "branch.*.remote";
+
     /**
      * Configuration keys (section and name in lower case, any subsection as {@code *}) copied from
      * a repository into its per-run shadow: how to read the repository and which branch tracks
-     * which; none names a program, a file or a URL.
+     * which; none names a program or a file, and none a URL: {@code branch.<name>.remote} is
+     * copied only when its value is a {@link #plainRemoteName plain remote name} (git takes a
+     * remote without {@code remote.<name>.url}, as every remote in the shadow is, for the URL
+     * itself). {@code branch.<name>.pushRemote} and {@code remote.pushDefault} are not copied.
      */
     private static final Set<String> COPIED = Set.of(
             "core.repositoryformatversion",
@@ -238,7 +258,7 @@ public final class GitProfile {
             "core.quotepath",
             "core.abbrev",
             "extensions.objectformat",
-            "branch.*.remote",
+            REMOTE_NAMED,
             "branch.*.merge",
             "remote.*.fetch",
             "user.name",
@@ -285,9 +305,34 @@ public final class GitProfile {
         return subcommand.isEmpty() || !CREATING.contains(subcommand.get());
     }
 
-    /** Whether the repository configuration key {@code key} (as {@code git config --list} prints it) is copied into the shadow. */
+    /** Whether the repository configuration key {@code key} (as {@code git config --list} prints it) is one copied into the shadow. */
     static boolean copied(String key) {
         return COPIED.contains(pattern(key));
+    }
+
+    /**
+     * Whether the repository configuration entry {@code key} = {@code value} ({@code null} for a
+     * key without a value) is copied into the shadow: its key is, and a value that names a remote
+     * is a {@link #plainRemoteName plain remote name}.
+     */
+    static boolean copied(String key, String value) {
+        String pattern = pattern(key);
+        return COPIED.contains(pattern) && (!pattern.equals(REMOTE_NAMED) || plainRemoteName(value));
+    }
+
+    /**
+     * Whether {@code value} can only be a remote's name: git takes the name of a remote that has
+     * no {@code remote.<name>.url} as its URL, so a value with ':' or '/' (an http(s) URL, or any
+     * other), '.' (the repository itself), one starting with '-' and an empty one are not.
+     */
+    static boolean plainRemoteName(String value) {
+        return value != null
+                && !value.isEmpty()
+                && !value.equals(".")
+                && !value.startsWith("-")
+                && value.indexOf(':') < 0
+                && value.indexOf('/') < 0
+                && value.indexOf('\\') < 0;
     }
 
     /**
@@ -357,19 +402,67 @@ public final class GitProfile {
 
     /** Adds the problem of {@code flag} after {@code subcommand}, if it is refused there; says whether it was. */
     private static boolean refusedOption(List<PolicyProblem> problems, String path, String subcommand, String flag) {
-        String why = REFUSED_OPTIONS.get(flag);
-        boolean everywhere = why != null;
-        if (!everywhere) {
-            why = REFUSED_SUBCOMMAND_OPTIONS.getOrDefault(subcommand, Map.of()).get(flag);
-        }
-        if (why == null) {
+        Optional<String> option = refusedSpelling(subcommand, flag);
+        if (option.isEmpty()) {
             return false;
         }
+        String why = REFUSED_OPTIONS.get(option.get());
+        if (why == null) {
+            why = REFUSED_SUBCOMMAND_OPTIONS.get(subcommand).get(option.get());
+        }
+        boolean everywhere =
+                REFUSED_OPTIONS.containsKey(option.get()) && !OPTIONS_OF_THEIR_OWN.containsKey(flag.split("=", 2)[0]);
         problems.add(PolicyProblem.at(
                 path,
-                "the git profile refuses the option '" + flag + "'" + (everywhere ? "" : " with '" + subcommand + "'")
-                        + ": it " + why));
+                "the git profile refuses the option '" + flag + "'"
+                        + (flag.equals(option.get()) ? "" : " (git reads it as '" + option.get() + "')")
+                        + (everywhere ? "" : " with '" + subcommand + "'") + ": it " + why));
         return true;
+    }
+
+    /**
+     * The refused option {@code flag} spells after {@code subcommand}, as git reads it, if any:
+     * a long option with or without {@code =value} (which the policy's flag rule refuses anyway),
+     * or any prefix of it (git accepts an unambiguous one), save {@link #OPTIONS_OF_THEIR_OWN}; a
+     * short option alone, with its value attached ({@code -Ocat}) or anywhere in a cluster of
+     * short options ({@code -nOcat}).
+     */
+    private static Optional<String> refusedSpelling(String subcommand, String flag) {
+        Map<String, String> specific = REFUSED_SUBCOMMAND_OPTIONS.getOrDefault(subcommand, Map.of());
+        if (flag.startsWith("--")) {
+            int equals = flag.indexOf('=');
+            String name = equals < 0 ? flag : flag.substring(0, equals);
+            if (name.length() <= 2) {
+                return Optional.empty();
+            }
+            if (REFUSED_OPTIONS.containsKey(name) || specific.containsKey(name)) {
+                return Optional.of(name);
+            }
+            Set<String> abbreviating = OPTIONS_OF_THEIR_OWN.get(name);
+            if (abbreviating != null && !abbreviating.contains(subcommand)) {
+                return Optional.empty();
+            }
+            for (String option : REFUSED_OPTIONS.keySet()) {
+                if (option.startsWith(name)) {
+                    return Optional.of(option);
+                }
+            }
+            for (String option : specific.keySet()) {
+                if (option.startsWith(name)) {
+                    return Optional.of(option);
+                }
+            }
+            return Optional.empty();
+        }
+        if (flag.startsWith("-")) {
+            for (int i = 1; i < flag.length(); i++) {
+                String option = "-" + flag.charAt(i);
+                if (specific.containsKey(option)) {
+                    return Optional.of(option);
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     private static void fixedArg(List<PolicyProblem> problems, List<String> fixedArgs, int i) {

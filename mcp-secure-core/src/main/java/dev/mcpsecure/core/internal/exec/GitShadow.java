@@ -17,7 +17,7 @@ import java.util.Optional;
  * One git run's stand-in for the common directory of the repository around its working
  * directory, handed to git as {@code GIT_COMMON_DIR}, which git reads its repository
  * configuration, hooks, {@code info/attributes} and remotes from. It holds a configuration of its
- * own, made of the repository's {@link GitProfile#copied copied} keys only, and links to the
+ * own, made of the repository's {@link GitProfile#copied(String, String) copied} entries only, and links to the
  * repository's objects, refs, packed refs, shallow list, reflogs and linked working trees, so git
  * reads and writes history as usual. It holds no hooks, no attributes and no remotes files.
  *
@@ -149,15 +149,17 @@ public final class GitShadow implements AutoCloseable {
     }
 
     /**
-     * The configuration file holding only the copied keys of {@code listing} ({@code key\nvalue}
-     * records separated by NUL, as {@code git config --list -z} prints them), in their order.
+     * The configuration file holding only the {@link GitProfile#copied(String, String) copied}
+     * entries of {@code listing} ({@code key\nvalue} records separated by NUL, as {@code git
+     * config --list -z} prints them), in their order.
      */
     static String copiedConfig(String listing) {
         Map<String, StringBuilder> sections = new LinkedHashMap<>();
         for (String record : listing.split("\0")) {
             int newline = record.indexOf('\n');
             String key = newline < 0 ? record : record.substring(0, newline);
-            if (record.isEmpty() || !GitProfile.copied(key)) {
+            String value = newline < 0 ? null : record.substring(newline + 1);
+            if (record.isEmpty() || !GitProfile.copied(key, value)) {
                 continue;
             }
             int first = key.indexOf('.');
@@ -167,7 +169,7 @@ public final class GitShadow implements AutoCloseable {
                     ? "[" + section + "]"
                     : "[" + section + " " + quoted(key.substring(first + 1, last)) + "]";
             String name = key.substring(last + 1);
-            String entry = newline < 0 ? name : name + " = " + quoted(record.substring(newline + 1));
+            String entry = value == null ? name : name + " = " + quoted(value);
             sections.computeIfAbsent(header, h -> new StringBuilder())
                     .append('\t')
                     .append(entry)

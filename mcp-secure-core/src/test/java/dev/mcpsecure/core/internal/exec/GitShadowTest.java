@@ -18,6 +18,8 @@ class GitShadowTest {
 
     @Test
     void onlyKeysThatRunNothingAreCopiedWhateverTheirSpelling() {
+        // a branch's remote is kept only as a plain name: git takes a remote without a url (every
+        // remote in the shadow) for a URL, so "https://...", "host:x", a path, '.', an option are dropped
         String listing = String.join(
                 "\0",
                 "core.repositoryformatversion\n1",
@@ -37,6 +39,16 @@ class GitShadowTest {
                 "credential.helper\n!touch /tmp/x",
                 "branch.we\"ird\\name.merge\nrefs/heads/we\"ird\\name",
                 "branch.main.remote\norigin",
+                "branch.url.remote\nhttps://127.0.0.1:9/evil.git",
+                "branch.scp.remote\nhost:evil.git",
+                "branch.path.remote\n/tmp/evil.git",
+                "branch.relative.remote\nsub/evil.git",
+                "branch.self.remote\n.",
+                "branch.option.remote\n--upload-pack=touch /tmp/x",
+                "branch.empty.remote\n",
+                "branch.novalue.remote",
+                "branch.main.pushremote\norigin",
+                "remote.pushdefault\norigin",
                 "core.bare",
                 "user.name\nA \"quoted\"\tname\nwith a newline",
                 "");
