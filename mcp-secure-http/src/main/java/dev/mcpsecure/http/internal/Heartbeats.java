@@ -5,8 +5,13 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -15,17 +20,31 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@code ":"}, which clients ignore). A socket whose peer is gone fails the write, and the stream's
  * {@code gone} action runs once: a confirmation question waiting on that connection stops waiting.
  * Without a write, a blocked request gives the server no way to notice a closed connection.
- * Thread-safe.
+ *
+ * <p>The timer only hands each stream's beat to a small pool of writers ({@value #WRITERS}
+ * threads), one beat in flight per stream: a write that blocks on a client that stopped reading
+ * holds one writer until the connection's idle timeout, not the beats of every other stream
+ * (when all writers are busy, that round's beats are skipped). Thread-safe.
  */
 public final class Heartbeats implements AutoCloseable {
 
+    /** Threads that write beats; more blocked writers than this skip beats, never queue them. */
+    static final int WRITERS = 4;
+
     private final Set<Beating> streams = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService timer;
+    private final ThreadPoolExecutor writers;
 
     /** Beats every {@code period}. */
     public Heartbeats(Duration period) {
         this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "mcp-secure-http-heartbeat");
+            thread.setDaemon(true);
+            return thread;
+        });
+        AtomicInteger count = new AtomicInteger();
+        this.writers = new ThreadPoolExecutor(0, WRITERS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
+            Thread thread = new Thread(runnable, "mcp-secure-http-heartbeat-writer-" + count.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });
@@ -45,12 +64,22 @@ public final class Heartbeats implements AutoCloseable {
 
     private void beat() {
         for (Beating stream : streams) {
+            if (!stream.inFlight.compareAndSet(false, true)) {
+                continue; // its last beat is still writing
+            }
             try {
-                stream.beat();
-            } catch (RuntimeException e) {
-                // a response completed under the beat (the container refuses the write): stop
-                // watching it; an exception escaping here would cancel every later beat
-                streams.remove(stream);
+                writers.execute(() -> {
+                    try {
+                        stream.beat();
+                    } catch (RuntimeException e) {
+                        // a response completed under the beat (the container refuses the write)
+                        streams.remove(stream);
+                    } finally {
+                        stream.inFlight.set(false);
+                    }
+                });
+            } catch (RejectedExecutionException busy) {
+                stream.inFlight.set(false); // every writer is blocked: this round skips it
             }
         }
     }
@@ -63,6 +92,7 @@ public final class Heartbeats implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        writers.shutdownNow();
         streams.clear();
     }
 
@@ -76,6 +106,8 @@ public final class Heartbeats implements AutoCloseable {
         private final Runnable gone;
         /** Held while the SDK writes an event or a beat is written; a beat never waits for it. */
         private final ReentrantLock lock = new ReentrantLock();
+        /** Whether a beat of this stream is being written. */
+        private final AtomicBoolean inFlight = new AtomicBoolean();
 
         private boolean betweenEvents = true;
         private volatile boolean stopped;

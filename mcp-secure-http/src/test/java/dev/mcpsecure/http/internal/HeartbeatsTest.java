@@ -7,6 +7,8 @@ import java.io.StringWriter;
 import java.io.Writer;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -62,6 +64,44 @@ class HeartbeatsTest {
                     .isEqualTo(1);
         }
         assertThat(healthy.toString()).as("the other stream keeps beating").contains(":\n\n:\n\n:\n\n");
+    }
+
+    @Test
+    void aBeatBlockedOnAClientThatStoppedReadingHoldsUpNoOtherStream() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blocked = new CountDownLatch(1);
+        Writer stuck = new Writer() {
+            @Override
+            public void write(char[] buffer, int offset, int length) {
+                blocked.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS); // as a socket write to a full window blocks
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        StringWriter healthy = new StringWriter();
+        try (Heartbeats heartbeats = new Heartbeats(Duration.ofMillis(5))) {
+            heartbeats.watch(new PrintWriter(stuck), () -> {});
+            assertThat(blocked.await(5, TimeUnit.SECONDS)).isTrue();
+            heartbeats.watch(new PrintWriter(healthy), () -> {});
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (healthy.toString().split(":\n\n", -1).length < 6 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(healthy.toString())
+                    .as("the other stream beats while one write is blocked")
+                    .contains(":\n\n:\n\n:\n\n:\n\n:\n\n");
+        } finally {
+            release.countDown();
+        }
     }
 
     @Test
