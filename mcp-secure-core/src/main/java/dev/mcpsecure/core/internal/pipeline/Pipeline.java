@@ -41,7 +41,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * The one call pipeline of a server: every {@code tools/call}, on every transport, passes {@link
@@ -385,12 +384,12 @@ public final class Pipeline {
                                 "the user did not confirm tool '" + name + "' within " + wait.toSeconds() + "s")))
                 .onErrorResume(e -> Mono.just(Decision.deny(
                         ReasonCode.CONFIRMATION_UNAVAILABLE, "the client did not answer the confirmation request")));
-        // the end comes on the transport's thread (a heartbeat timer, a reaper): the rest of the
-        // call (its record, the SDK's answer) runs elsewhere
-        Mono<Decision> abandoned = gone.publishOn(Schedulers.boundedElastic())
-                .map(why -> Decision.deny(
-                        ReasonCode.CONFIRMATION_UNAVAILABLE,
-                        "the confirmation of tool '" + name + "' ended unanswered: " + why));
+        // the rest of the call (its record, the SDK's answer) runs on the thread that ends it: the
+        // owner's DELETE (before the SDK closes the session, so the answer still reaches the
+        // client), the reaper, or a heartbeat writer (a pool of its own, not the timer)
+        Mono<Decision> abandoned = gone.map(why -> Decision.deny(
+                ReasonCode.CONFIRMATION_UNAVAILABLE,
+                "the confirmation of tool '" + name + "' ended unanswered: " + why));
         // whichever comes first; the other is cancelled, and the question's places are given back once
         return Mono.firstWithSignal(answered, abandoned).doFinally(signal -> pending.give(session, keys));
     }
