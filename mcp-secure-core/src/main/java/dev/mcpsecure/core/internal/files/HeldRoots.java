@@ -368,12 +368,19 @@ public final class HeldRoots implements AutoCloseable {
 
         @Override
         public void run() {
-            T value;
+            T value = null;
+            boolean opened = false;
             try {
                 value = work.open();
-            } catch (Throwable e) {
+                opened = true;
+            } catch (Exception e) {
                 result.completeExceptionally(e);
                 return;
+            } finally {
+                if (!opened && !result.isDone()) {
+                    // an Error goes on up this thread; the caller is told at once instead of waiting
+                    result.completeExceptionally(new IOException("the open failed in the opener thread"));
+                }
             }
             synchronized (this) {
                 if (!abandoned) {
