@@ -221,53 +221,33 @@ public class ToolCallBenchmark {
     }
 
     /** Exporters that take everything and keep nothing: the benchmark measures recording. */
-    private static final class DiscardingSpans implements SpanExporter {
+    private abstract static class Discarding {
+        public CompletableResultCode flush() {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        public CompletableResultCode shutdown() {
+            return CompletableResultCode.ofSuccess();
+        }
+    }
+
+    private static final class DiscardingSpans extends Discarding implements SpanExporter {
         @Override
         public CompletableResultCode export(Collection<SpanData> spans) {
             return CompletableResultCode.ofSuccess();
         }
-
-        @Override
-        public CompletableResultCode flush() {
-            return CompletableResultCode.ofSuccess();
-        }
-
-        @Override
-        public CompletableResultCode shutdown() {
-            return CompletableResultCode.ofSuccess();
-        }
     }
 
-    private static final class DiscardingLogs implements LogRecordExporter {
+    private static final class DiscardingLogs extends Discarding implements LogRecordExporter {
         @Override
         public CompletableResultCode export(Collection<LogRecordData> logs) {
             return CompletableResultCode.ofSuccess();
         }
-
-        @Override
-        public CompletableResultCode flush() {
-            return CompletableResultCode.ofSuccess();
-        }
-
-        @Override
-        public CompletableResultCode shutdown() {
-            return CompletableResultCode.ofSuccess();
-        }
     }
 
-    private static final class DiscardingMetrics implements MetricExporter {
+    private static final class DiscardingMetrics extends Discarding implements MetricExporter {
         @Override
         public CompletableResultCode export(Collection<MetricData> metrics) {
-            return CompletableResultCode.ofSuccess();
-        }
-
-        @Override
-        public CompletableResultCode flush() {
-            return CompletableResultCode.ofSuccess();
-        }
-
-        @Override
-        public CompletableResultCode shutdown() {
             return CompletableResultCode.ofSuccess();
         }
 

@@ -56,18 +56,7 @@ class ForgedAuditIT {
         OutputStream in = server.getOutputStream();
         BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
         try {
-            send(
-                    in,
-                    request(
-                            0,
-                            "initialize",
-                            Map.of(
-                                    "protocolVersion",
-                                    "2025-11-25" + FAKE,
-                                    "capabilities",
-                                    Map.of(),
-                                    "clientInfo",
-                                    Map.of("name", "forger" + FAKE, "version", "1" + FAKE))));
+            send(in, forgedInitialize("1" + FAKE));
             assertThat(out.readLine()).contains("\"id\":0");
             send(in, notification("notifications/initialized"));
             send(in, notification("notifications/" + FAKE));
@@ -117,20 +106,7 @@ class ForgedAuditIT {
             HttpClient http = HttpClient.newBuilder()
                     .proxy(java.net.ProxySelector.of(null))
                     .build();
-            HttpResponse<String> init = post(
-                    http,
-                    endpoint,
-                    null,
-                    request(
-                            0,
-                            "initialize",
-                            Map.of(
-                                    "protocolVersion",
-                                    "2025-11-25" + FAKE,
-                                    "capabilities",
-                                    Map.of(),
-                                    "clientInfo",
-                                    Map.of("name", "forger" + FAKE, "version", "1"))));
+            HttpResponse<String> init = post(http, endpoint, null, forgedInitialize("1"));
             assertThat(init.statusCode()).isEqualTo(200);
             String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
             post(http, endpoint, session, notification("notifications/initialized"));
@@ -229,6 +205,20 @@ class ForgedAuditIT {
 
     private static Map<String, Object> request(Object id, String method, Map<String, Object> params) {
         return Map.of("jsonrpc", "2.0", "id", id, "method", method, "params", params);
+    }
+
+    /** An initialize whose protocol version and client name carry the forger's text. */
+    private static Map<String, Object> forgedInitialize(String clientVersion) {
+        return request(
+                0,
+                "initialize",
+                Map.of(
+                        "protocolVersion",
+                        "2025-11-25" + FAKE,
+                        "capabilities",
+                        Map.of(),
+                        "clientInfo",
+                        Map.of("name", "forger" + FAKE, "version", clientVersion)));
     }
 
     private static Map<String, Object> notification(String method) {

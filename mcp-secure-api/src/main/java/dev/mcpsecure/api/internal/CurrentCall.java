@@ -16,6 +16,11 @@ public final class CurrentCall {
      * telemetry observation (trace context for outgoing requests).
      */
     public record Binding(CallContext context, Consumer<AuditEvent> audit, Telemetry.Observation observation) {
+        /** An absent observation is {@link Telemetry.Observation#NONE}. */
+        public Binding {
+            observation = observation == null ? Telemetry.Observation.NONE : observation;
+        }
+
         /** A binding whose call nobody observes. */
         public Binding(CallContext context, Consumer<AuditEvent> audit) {
             this(context, audit, Telemetry.Observation.NONE);

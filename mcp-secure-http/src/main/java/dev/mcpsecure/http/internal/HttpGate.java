@@ -216,6 +216,7 @@ public final class HttpGate implements Filter {
         boolean initialize = false;
         boolean responses = false;
         Connection connection = null;
+        Telemetry.Request telemetry = telemetryOf(http);
         if (method.equals("POST")) {
             byte[] body;
             try {
@@ -294,7 +295,7 @@ public final class HttpGate implements Filter {
             }
             responses = isResponse(root)
                     || root.isArray() && !root.isEmpty() && root.valueStream().allMatch(HttpGate::isResponse);
-            if (!admitRequests(root, caller, session, telemetryOf(http), out)) {
+            if (!admitRequests(root, caller, session, telemetry, out)) {
                 return;
             }
             forward = new BufferedBody(http, body);
@@ -304,7 +305,7 @@ public final class HttpGate implements Filter {
         if (caller != null) {
             forward.setAttribute(CALLER, caller);
         }
-        forward.setAttribute(Inbound.TELEMETRY_CONTEXT_KEY, telemetryOf(http));
+        forward.setAttribute(Inbound.TELEMETRY_CONTEXT_KEY, telemetry);
         String principal = caller == null ? null : caller.principal();
         boolean reserved = false;
         if (initialize) {

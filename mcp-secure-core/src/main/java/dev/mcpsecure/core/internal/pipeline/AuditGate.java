@@ -56,7 +56,7 @@ public final class AuditGate {
      */
     public boolean record(AuditEvent event) {
         boolean written = write(event);
-        Telemetries.quietly(() -> telemetry.recorded(event, written));
+        telemetry.recorded(event, written); // guarded: the gate holds only Telemetries.safe(...)
         return written || failOpen;
     }
 

@@ -30,20 +30,12 @@ public final class Telemetries {
 
     /**
      * The trace context an outgoing request made on this thread carries: the current call's
-     * {@link Telemetry.Observation#propagation}, or none outside a call.
+     * {@link Telemetry.Observation#propagation} (guarded: the pipeline binds only observations made
+     * through {@link #safe}), or none outside a call.
      */
     public static Map<String, String> propagation() {
         CurrentCall.Binding call = CurrentCall.get();
-        if (call == null || call.observation() == null) {
-            return Map.of();
-        }
-        try {
-            Map<String, String> entries = call.observation().propagation();
-            return entries == null ? Map.of() : entries;
-        } catch (RuntimeException e) {
-            complain(e);
-            return Map.of();
-        }
+        return call == null ? Map.of() : call.observation().propagation();
     }
 
     static void quietly(Runnable action) {
