@@ -5,11 +5,16 @@ import dev.mcpsecure.api.EgressRule;
 import dev.mcpsecure.api.FileAccess;
 import dev.mcpsecure.api.FilesystemRoot;
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.api.Untrusted;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * The container hardening a policy implies, so the same file that drives the in-process guards
@@ -31,7 +36,58 @@ public final class ContainerProfile {
     /** CPU limit of the profile. */
     public static final String CPUS = "1";
 
+    /** Where an image keeps the server's jars; the entry point's class path is every jar in it. */
+    public static final String IMAGE_LIB = "/app/lib";
+    /** Where an image keeps the policy, read-only and owned by root; its lockfile lies beside it. */
+    public static final String IMAGE_POLICY = "/app/policy.yaml";
+    /** Where an image keeps its CycloneDX SBOM (JSON). */
+    public static final String IMAGE_SBOM = "/app/sbom.cdx.json";
+    /** Image label naming the server the policy describes. */
+    public static final String LABEL_SERVER = "dev.mcpsecure.server";
+    /** Image label with the {@code docker run} flags the policy implies, space-separated. */
+    public static final String LABEL_RUN = "dev.mcpsecure.run";
+
+    private static final Pattern MAIN_CLASS = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
+
     private ContainerProfile() {}
+
+    /**
+     * The configuration an image of a server under {@code policy} has: what the samples' images are
+     * built from and what {@code verify-image} checks an image against.
+     *
+     * @param user numeric {@code uid:gid}, never root
+     * @param entrypoint {@code java} (found on the image's {@code PATH}) with every jar of {@link
+     *     #IMAGE_LIB}, the main class and {@code --policy} {@link #IMAGE_POLICY}
+     * @param labels {@link #LABEL_SERVER} and {@link #LABEL_RUN}; a build adds
+     *     {@code org.opencontainers.image.source} and {@code .revision}
+     * @param volumes directories the container needs writable under a read-only root (tmpfs)
+     */
+    public record Image(String user, List<String> entrypoint, Map<String, String> labels, List<String> volumes) {
+        /** Copies the collections. */
+        public Image {
+            entrypoint = List.copyOf(entrypoint);
+            labels = Collections.unmodifiableMap(new TreeMap<>(labels));
+            volumes = List.copyOf(volumes);
+        }
+    }
+
+    /**
+     * The image configuration for a server whose {@code main} is {@code mainClass}: deterministic,
+     * derived from the same policy as the {@code docker run} flags.
+     *
+     * @throws IllegalArgumentException if {@code mainClass} is not an ASCII Java class name
+     */
+    public static Image image(SecurityPolicy policy, String mainClass) {
+        if (mainClass == null || !MAIN_CLASS.matcher(mainClass).matches()) {
+            throw new IllegalArgumentException("main class " + Untrusted.text(String.valueOf(mainClass))
+                    + " is not a Java class name; give the fully qualified name of the server's main class");
+        }
+        return new Image(
+                UID + ":" + UID,
+                List.of("java", "-cp", IMAGE_LIB + "/*", mainClass, "--policy", IMAGE_POLICY),
+                Map.of(LABEL_SERVER, policy.server().name(), LABEL_RUN, String.join(" ", dockerRunFlags(policy))),
+                List.of("/tmp"));
+    }
 
     /** {@code container-profile <policy.yaml>}: exit 0 with the profile on stdout, 2 invalid policy, 64 usage, 66 unreadable. */
     public static void main(String[] args) {
@@ -59,16 +115,25 @@ public final class ContainerProfile {
                 + "## Kubernetes\n" + kubernetes(policy);
     }
 
-    /** A final image stage with no shell or package manager, running as a non-root user. */
+    /**
+     * A final image stage with no shell or package manager, running as a non-root user, laid out
+     * as {@link #image} says; the jars and the policy are owned by root, so the server cannot
+     * change them.
+     */
     public static String dockerfile(SecurityPolicy policy) {
+        Image image = image(policy, "MainClass");
+        List<String> entrypoint = new ArrayList<>();
+        for (String part : image.entrypoint()) {
+            entrypoint.add(quote(part.equals("MainClass") ? "<main class>" : part));
+        }
         return String.join(
                 "\n",
                 "# distroless: no shell, no package manager",
                 "FROM gcr.io/distroless/java17-debian12:nonroot",
-                "COPY --chown=" + UID + ":" + UID + " server.jar /app/server.jar",
-                "COPY --chown=" + UID + ":" + UID + " policy.yaml /app/policy.yaml",
-                "USER " + UID + ":" + UID,
-                "ENTRYPOINT [\"java\", \"-jar\", \"/app/server.jar\", \"--policy\", \"/app/policy.yaml\"]",
+                "COPY lib/ " + IMAGE_LIB + "/",
+                "COPY policy.yaml " + IMAGE_POLICY,
+                "USER " + image.user(),
+                "ENTRYPOINT [" + String.join(", ", entrypoint) + "]",
                 "");
     }
 

@@ -1,6 +1,7 @@
 package dev.mcpsecure.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mcpsecure.api.SecurityPolicy;
 import java.io.ByteArrayOutputStream;
@@ -64,6 +65,34 @@ class ContainerProfileTest {
 
         assertThat(ContainerProfile.dockerRunFlags(policy)).contains("--network none", "--cap-drop ALL", "--read-only");
         assertThat(ContainerProfile.kubernetes(policy)).contains("  egress: []\n");
+    }
+
+    @Test
+    void anImageRunsTheMainClassAsTheNonRootUserWithThePolicyBakedInAndTheRunFlagsAsALabel() throws IOException {
+        SecurityPolicy policy = PolicyLoader.load(PolicyLoaderTest.EXAMPLE);
+
+        ContainerProfile.Image image = ContainerProfile.image(policy, "com.example.Server");
+
+        assertThat(image.user()).isEqualTo("65532:65532");
+        assertThat(image.entrypoint())
+                .containsExactly("java", "-cp", "/app/lib/*", "com.example.Server", "--policy", "/app/policy.yaml");
+        assertThat(image.labels())
+                .containsEntry(ContainerProfile.LABEL_SERVER, "files-and-git")
+                .containsEntry(ContainerProfile.LABEL_RUN, String.join(" ", ContainerProfile.dockerRunFlags(policy)));
+        assertThat(image.volumes()).containsExactly("/tmp");
+        assertThat(ContainerProfile.image(policy, "com.example.Server")).isEqualTo(image);
+    }
+
+    @Test
+    void anImageRefusesAMainClassThatIsNoClassName() {
+        SecurityPolicy policy = SecurityPolicy.denyAll();
+
+        for (String bad : new String[] {"", "a b", "x;rm", "-jar", "Main\u202e", "a..b", "a."}) {
+            assertThatThrownBy(() -> ContainerProfile.image(policy, bad))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("is not a Java class name");
+        }
+        assertThatThrownBy(() -> ContainerProfile.image(policy, null)).hasMessageContaining("main class null");
     }
 
     @Test
