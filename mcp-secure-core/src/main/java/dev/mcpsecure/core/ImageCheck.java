@@ -19,11 +19,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -55,7 +58,8 @@ import tools.jackson.databind.json.JsonMapper;
  *       (names leaving the root, huge declared sizes, gzip bombs, link loops, bad JSON) is a
  *       problem line, never an exception, and reading is bounded: JSON documents to {@value
  *       #MAX_JSON_BYTES} bytes, the unpacked layers to {@link #MAX_UNPACKED_BYTES} in all, and no
- *       entry body is read that a check does not need;
+ *       entry body is read that a check does not need; the config's {@code rootfs.diff_ids} match
+ *       the layers, and every blob named {@code blobs/sha256/<hex>} has that digest;
  *   <li>{@code User} is the numeric, non-root {@code uid:gid} of the profile;
  *   <li>no shell or package manager (sh, bash, dash, ash, zsh, busybox, apt, dpkg, apk, yum, dnf,
  *       rpm, ...) in any layer, as a file or a link, even when a later layer deletes it: every
@@ -409,6 +413,14 @@ public final class ImageCheck {
                 return;
             }
             checkConfig(config.path("config"));
+            List<String> diffIds = strings(config.path("rootfs").path("diff_ids"));
+            if (diffIds == null || diffIds.size() != layout.layers().size()) {
+                add(
+                        Code.UNREADABLE,
+                        "the config's rootfs.diff_ids do not list the "
+                                + layout.layers().size() + " layers: the config does not describe these layers");
+                diffIds = null;
+            }
             boolean complete = true;
             int count = layout.layers().size();
             for (int i = 0; i < count; i++) {
@@ -423,8 +435,10 @@ public final class ImageCheck {
                     complete = false;
                     continue;
                 }
-                try (InputStream in = open(channel, blob)) {
-                    layer(in, i, where);
+                String diffId = diffIds == null ? null : diffIds.get(i);
+                MessageDigest digest = digest(blob);
+                try (InputStream in = open(channel, blob, digest)) {
+                    layer(in, i, where, blob, digest, diffId);
                 } catch (ImageFormatException e) {
                     add(Code.UNREADABLE, where + " cannot be read: " + e.getMessage());
                     complete = false;
@@ -600,8 +614,13 @@ public final class ImageCheck {
                 return null;
             }
             byte[] bytes;
-            try (InputStream in = open(channel, entry)) {
+            MessageDigest digest = digest(entry);
+            try (InputStream in = open(channel, entry, digest)) {
                 bytes = in.readNBytes((int) entry.size());
+            }
+            if (!matches(digest, entry)) {
+                add(Code.UNREADABLE, what + " does not match its digest: the tarball was changed after it was made");
+                return null;
             }
             try {
                 return JSON.readTree(bytes);
@@ -611,7 +630,21 @@ public final class ImageCheck {
             }
         }
 
-        private static InputStream open(FileChannel channel, TarReader.Entry entry) throws IOException {
+        /** A SHA-256 digest when {@code entry} is a content-addressed blob, else {@code null}. */
+        private static MessageDigest digest(TarReader.Entry entry) {
+            return normalize(entry.name()) != null && normalize(entry.name()).matches(BLOB) ? sha256() : null;
+        }
+
+        private static boolean matches(MessageDigest digest, TarReader.Entry entry) {
+            if (digest == null) {
+                return true;
+            }
+            String name = normalize(entry.name());
+            return HexFormat.of().formatHex(digest.digest()).equals(name.substring(name.lastIndexOf('/') + 1));
+        }
+
+        private static InputStream open(FileChannel channel, TarReader.Entry entry, MessageDigest digest)
+                throws IOException {
             channel.position(entry.dataOffset());
             InputStream raw = Channels.newInputStream(channel);
             long size = entry.size();
@@ -632,13 +665,18 @@ public final class ImageCheck {
                     int n = raw.read(buffer, offset, (int) Math.min(length, left));
                     if (n > 0) {
                         left -= n;
+                        if (digest != null) {
+                            digest.update(buffer, offset, n);
+                        }
                     }
                     return n;
                 }
             };
         }
 
-        private void layer(InputStream blob, int index, String where) throws IOException {
+        private void layer(
+                InputStream blob, int index, String where, TarReader.Entry entry, MessageDigest digest, String diffId)
+                throws IOException {
             BufferedInputStream buffered = new BufferedInputStream(blob, 64 << 10);
             buffered.mark(4);
             byte[] magic = buffered.readNBytes(4);
@@ -656,30 +694,45 @@ public final class ImageCheck {
             } else {
                 data = buffered;
             }
-            TarReader tar = new TarReader(new Capped(data));
-            for (TarReader.Entry entry = tar.next(); entry != null; entry = tar.next()) {
-                String path = normalize(entry.name());
+            MessageDigest uncompressed = diffId == null ? null : sha256();
+            Capped tarStream = new Capped(data, uncompressed);
+            TarReader tar = new TarReader(tarStream);
+            for (TarReader.Entry layerEntry = tar.next(); layerEntry != null; layerEntry = tar.next()) {
+                String path = normalize(layerEntry.name());
                 if (path == null) {
                     add(
                             Code.UNREADABLE,
-                            where + " has an entry named '" + Untrusted.text(entry.name())
+                            where + " has an entry named '" + Untrusted.text(layerEntry.name())
                                     + "' that leaves the image's root: a hostile tarball?");
                     continue;
                 }
                 if (path.equals("/")) {
                     continue;
                 }
-                flagTools(entry, path, where);
-                apply(entry, path, index, tar);
+                flagTools(layerEntry, path, where);
+                apply(layerEntry, path, index, tar);
+            }
+            drain(tarStream);
+            drain(buffered);
+            if (!matches(digest, entry)) {
+                add(Code.UNREADABLE, where + " does not match its digest: the tarball was changed after it was made");
+            }
+            if (uncompressed != null && !("sha256:" + HexFormat.of().formatHex(uncompressed.digest())).equals(diffId)) {
+                add(
+                        Code.UNREADABLE,
+                        where + " does not match its diff_id in the config: the tarball was changed"
+                                + " after it was made");
             }
         }
 
         /** Counts the unpacked bytes against {@link #MAX_UNPACKED_BYTES}. */
         private final class Capped extends InputStream {
             private final InputStream in;
+            private final MessageDigest digest;
 
-            Capped(InputStream in) {
+            Capped(InputStream in, MessageDigest digest) {
                 this.in = in;
+                this.digest = digest;
             }
 
             @Override
@@ -693,6 +746,9 @@ public final class ImageCheck {
                 int n = in.read(buffer, offset, length);
                 if (n > 0) {
                     unpacked += n;
+                    if (digest != null) {
+                        digest.update(buffer, offset, n);
+                    }
                     if (unpacked > maxUnpacked) {
                         throw new ImageFormatException(
                                 "the layers unpack to more than " + maxUnpacked + " bytes (a compression bomb?)");
@@ -943,6 +999,24 @@ public final class ImageCheck {
             if (!jar) {
                 add(Code.JARS, "no jar in " + ContainerProfile.IMAGE_LIB + ": copy the server's jars there");
             }
+        }
+    }
+
+    private static final String BLOB = "/blobs/sha256/[0-9a-f]{64}";
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
+
+    /** Reads {@code in} to its end (bounded by the caller's caps). */
+    private static void drain(InputStream in) throws IOException {
+        byte[] sink = new byte[64 << 10];
+        while (in.read(sink, 0, sink.length) >= 0) {
+            // discard
         }
     }
 

@@ -284,6 +284,62 @@ class ImageCheckTest {
                         + dir.resolve("demo.lock.jws") + " there");
     }
 
+    // integrity: the config describes the layers, content-addressed blobs match their names
+
+    @Test
+    void aLayerSwappedAfterTheConfigWasWrittenIsAProblem() throws IOException {
+        ImageTars.Image built = good();
+        built.diffIdLayers = new ArrayList<>(built.layers);
+        built.diffIdLayers.set(1, List.of(Entry.file("app/other", "x")));
+
+        assertThat(check(built))
+                .extracting(ImageCheck.Finding::message)
+                .containsExactly("layer 2 of 2 does not match its diff_id in the config: the tarball was changed after"
+                        + " it was made");
+    }
+
+    @Test
+    void aConfigWithoutDiffIdsIsAProblem() throws IOException {
+        ImageTars.Image built = good();
+        built.diffIdLayers = List.of(built.layers.get(0));
+
+        assertThat(check(built))
+                .extracting(ImageCheck.Finding::message)
+                .containsExactly("the config's rootfs.diff_ids do not list the 2 layers: the config does not describe"
+                        + " these layers");
+    }
+
+    @Test
+    void aBlobThatDoesNotMatchItsDigestIsAProblem() throws IOException {
+        ImageTars.Image built = good();
+        built.gzip = false;
+        Path file = built.writeOciLayout(image);
+        byte[] bytes = Files.readAllBytes(file);
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        int at = text.indexOf("nonroot:x:65532");
+        bytes[at] = 'N'; // the base layer's /etc/passwd, changed in place
+        Files.write(file, bytes);
+
+        assertThat(ImageCheck.check(file, policy, MAIN))
+                .containsExactly(
+                        "layer 1 of 2 does not match its digest: the tarball was changed after it was made",
+                        "layer 1 of 2 does not match its diff_id in the config: the tarball was changed after it was made");
+    }
+
+    @Test
+    void aConfigThatDoesNotMatchItsDigestIsAProblem() throws IOException {
+        Path file = good().writeOciLayout(image);
+        byte[] bytes = Files.readAllBytes(file);
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        int at = text.indexOf("\"User\":\"65532:65532\"") + "\"User\":\"".length();
+        bytes[at] = '7'; // 75532
+        Files.write(file, bytes);
+
+        assertThat(ImageCheck.check(file, policy, MAIN))
+                .containsExactly(
+                        "the image config does not match its digest: the tarball was changed after it was made");
+    }
+
     // hostile and broken tarballs: a problem line each, never an exception
 
     private List<String> checkRaw(byte[] tar) throws IOException {

@@ -143,6 +143,8 @@ final class ImageTars {
         final List<String> volumes = new ArrayList<>();
         final List<List<Entry>> layers = new ArrayList<>();
         boolean gzip = true;
+        /** The layers the config's diff_ids describe, when not {@link #layers}. */
+        List<List<Entry>> diffIdLayers;
 
         /** The image config JSON. */
         byte[] config() {
@@ -162,6 +164,12 @@ final class ImageTars {
             config.set("Labels", JSON.valueToTree(labels));
             ObjectNode volumeNode = config.putObject("Volumes");
             volumes.forEach(volume -> volumeNode.putObject(volume));
+            ObjectNode rootfs = root.putObject("rootfs");
+            rootfs.put("type", "layers");
+            var diffIds = rootfs.putArray("diff_ids");
+            for (List<Entry> layer : diffIdLayers != null ? diffIdLayers : layers) {
+                diffIds.add("sha256:" + sha256(tar(layer)));
+            }
             return JSON.writeValueAsBytes(root);
         }
 
