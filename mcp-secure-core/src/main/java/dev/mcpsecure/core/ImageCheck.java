@@ -15,6 +15,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -27,7 +28,6 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -205,6 +205,8 @@ public final class ImageCheck {
             run.add(Code.UNREADABLE, "the tarball is not a readable image: " + e.getMessage());
         } catch (JacksonException e) {
             run.add(Code.UNREADABLE, "the tarball is not a readable image: malformed JSON");
+        } catch (IOException e) {
+            throw new FileSystemException(imageTar.toString(), null, e.getMessage());
         }
         return run.result();
     }
@@ -256,7 +258,7 @@ public final class ImageCheck {
         System.exit(
                 args.length == 3
                         ? verify(Path.of(args[0]), Path.of(args[1]), args[2], System.out, System.err)
-                        : usage(System.err, "three arguments"));
+                        : mainUsage(System.err));
     }
 
     /**
@@ -295,7 +297,14 @@ public final class ImageCheck {
             err.println(Untrusted.text(String.valueOf(e.getFile())) + ": no such file");
             return EXIT_NO_INPUT;
         } catch (IOException e) {
-            err.println("cannot read " + Untrusted.text(String.valueOf(e.getMessage())));
+            err.println(
+                    e instanceof FileSystemException unreadable
+                            ? Untrusted.text(String.valueOf(unreadable.getFile())) + ": cannot be read"
+                                    + (unreadable.getReason() == null
+                                            ? ""
+                                            : " (" + Untrusted.text(unreadable.getReason()) + ")")
+                            : "cannot read the image, the policy or its lockfile: "
+                                    + Untrusted.text(String.valueOf(e.getMessage())));
             return EXIT_NO_INPUT;
         } catch (IllegalArgumentException e) {
             return usage(err, e.getMessage());
@@ -306,6 +315,12 @@ public final class ImageCheck {
         }
         problems.forEach(err::println);
         return EXIT_REJECTED;
+    }
+
+    private static int mainUsage(PrintStream err) {
+        err.println("usage: java -cp <class path> " + ImageCheck.class.getName()
+                + " <image.tar> <policy.yaml> <main class>");
+        return EXIT_USAGE;
     }
 
     private static int usage(PrintStream err, String problem) {
@@ -802,7 +817,9 @@ public final class ImageCheck {
         }
 
         private void flag(Code code, String path, String message) {
-            if (flagged.add(path)) {
+            if (flagged.size() >= MAX_PROBLEMS) {
+                dropped++;
+            } else if (flagged.add(path)) {
                 add(code, message);
             }
         }
@@ -985,19 +1002,35 @@ public final class ImageCheck {
                 add(Code.SBOM, "the SBOM " + ContainerProfile.IMAGE_SBOM + " " + sbom.sbomProblem);
             }
             String lib = ContainerProfile.IMAGE_LIB + "/";
-            boolean jar = false;
-            for (Iterator<Map.Entry<String, Node>> it = app.subMap(lib, lib + Character.MAX_VALUE)
-                            .entrySet()
-                            .iterator();
-                    it.hasNext() && !jar; ) {
-                Map.Entry<String, Node> entry = it.next();
+            int jars = 0;
+            int changeable = 0;
+            String first = null;
+            for (Map.Entry<String, Node> entry :
+                    app.subMap(lib, lib + Character.MAX_VALUE).entrySet()) {
                 String name = entry.getKey().substring(lib.length());
-                jar = entry.getValue().entry.isFile()
-                        && !name.contains("/")
-                        && name.toLowerCase(Locale.ROOT).endsWith(".jar");
+                TarReader.Entry jar = entry.getValue().entry;
+                if (!jar.isFile()
+                        || name.contains("/")
+                        || !name.toLowerCase(Locale.ROOT).endsWith(".jar")) {
+                    continue;
+                }
+                jars++;
+                if (jar.uid() != 0 || (jar.mode() & 022) != 0) {
+                    changeable++;
+                    first = first != null
+                            ? first
+                            : Untrusted.text(name) + " uid " + jar.uid() + " mode "
+                                    + String.format(Locale.ROOT, "0%o", jar.mode());
+                }
             }
-            if (!jar) {
+            if (jars == 0) {
                 add(Code.JARS, "no jar in " + ContainerProfile.IMAGE_LIB + ": copy the server's jars there");
+            } else if (changeable > 0) {
+                add(
+                        Code.JARS,
+                        changeable + " jar(s) in " + ContainerProfile.IMAGE_LIB
+                                + " are not owned by root or are writable by others (first: " + first
+                                + "): copy them with --chown=0:0 --chmod=0444");
             }
         }
     }

@@ -214,6 +214,14 @@ class ImageCheckTest {
                         },
                         "no jar in /app/lib"),
                 bad(
+                        "jars the server user can change",
+                        image -> {
+                            appLayer(image).set(2, Entry.file("app/lib/server.jar", bytes("PK"), 0644, 65532));
+                            appLayer(image).set(3, Entry.file("app/lib/mcp-secure-core.jar", bytes("PK"), 0666, 0));
+                        },
+                        "2 jar(s) in /app/lib are not owned by root or are writable by others (first:"
+                                + " mcp-secure-core.jar uid 0 mode 0666): copy them with --chown=0:0 --chmod=0444"),
+                bad(
                         "jars hidden by an opaque whiteout",
                         image ->
                                 image.layers.add(List.of(Entry.dir("app/lib/"), Entry.whiteout("app/lib", ".wh..opq"))),
@@ -593,6 +601,18 @@ class ImageCheckTest {
                 .as("no image")
                 .isEqualTo(ImageCheck.EXIT_NO_INPUT);
         assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(image + ": no such file\n");
+        Path folder = Files.createDirectory(dir.resolve("folder.tar"));
+        assertThat(command(
+                        Map.of(),
+                        "verify-image",
+                        folder.toString(),
+                        "--policy",
+                        policy.toString(),
+                        "--main-class",
+                        MAIN))
+                .as("a folder")
+                .isEqualTo(ImageCheck.EXIT_NO_INPUT);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains(folder + ": cannot be read");
         good().writeDockerSave(image);
         Files.delete(dir.resolve("demo.lock"));
         assertThat(command(
