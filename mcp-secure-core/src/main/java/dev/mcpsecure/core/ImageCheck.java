@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
@@ -114,8 +115,9 @@ public final class ImageCheck {
     /** The label a build adds naming the source revision. */
     public static final String LABEL_REVISION = "org.opencontainers.image.revision";
 
-    private static final int MAX_ENTRIES_KEPT = 200_000;
-    private static final int MAX_OUTER_ENTRIES = 100_000;
+    private static final int MAX_ENTRIES_KEPT = 100_000;
+    private static final long MAX_NAME_CHARS_KEPT = 16L << 20;
+    private static final int MAX_OUTER_ENTRIES = 10_000;
     private static final int MAX_LINK_DEPTH = 8;
     private static final String APP = "/app";
     private static final Set<String> BIN_DIRS =
@@ -200,7 +202,16 @@ public final class ImageCheck {
         long size = Files.size(imageTar); // NoSuchFileException when there is none
         Run run = new Run(expected, baked, maxUnpacked);
         try (FileChannel channel = FileChannel.open(imageTar, StandardOpenOption.READ)) {
-            run.check(channel, size);
+            ByteBuffer magic = ByteBuffer.allocate(2);
+            channel.read(magic, 0);
+            if (magic.position() == 2 && (magic.get(0) & 0xff) == 0x1f && (magic.get(1) & 0xff) == 0x8b) {
+                run.add(
+                        Code.UNREADABLE,
+                        "the tarball is gzip-compressed: gunzip it first (verify-image reads the"
+                                + " tar docker save writes)");
+            } else {
+                run.check(channel, size);
+            }
         } catch (ImageFormatException e) {
             run.add(Code.UNREADABLE, "the tarball is not a readable image: " + e.getMessage());
         } catch (JacksonException e) {
@@ -393,6 +404,7 @@ public final class ImageCheck {
         private int dropped;
         private final long maxUnpacked;
         private long unpacked;
+        private long keptChars;
 
         Run(ContainerProfile.Image expected, List<Baked> baked, long maxUnpacked) {
             this.expected = expected;
@@ -844,8 +856,9 @@ public final class ImageCheck {
             if (!entry.isDirectory()) {
                 remove(path, false);
             }
-            if (app.size() >= MAX_ENTRIES_KEPT && !app.containsKey(path)) {
-                throw new ImageFormatException("more than " + MAX_ENTRIES_KEPT + " files under " + APP);
+            keptChars += path.length();
+            if ((app.size() >= MAX_ENTRIES_KEPT && !app.containsKey(path)) || keptChars > MAX_NAME_CHARS_KEPT) {
+                throw new ImageFormatException("too many files under " + APP + ", or names too long");
             }
             Node node = new Node(entry, layer);
             app.put(path, node);

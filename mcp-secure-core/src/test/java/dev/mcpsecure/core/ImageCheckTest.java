@@ -367,6 +367,20 @@ class ImageCheckTest {
     }
 
     @Test
+    void problemLinesStopAtTheCapAndCountTheRest() throws IOException {
+        ImageTars.Image built = good();
+        List<Entry> evil = new ArrayList<>();
+        for (int i = 0; i < ImageCheck.MAX_PROBLEMS + 50; i++) {
+            evil.add(Entry.file("../evil" + i, "x"));
+        }
+        built.layers.add(evil);
+
+        List<String> lines = ImageCheck.check(built.writeDockerSave(image), policy, MAIN);
+
+        assertThat(lines).hasSize(ImageCheck.MAX_PROBLEMS + 1).last().isEqualTo("... and 50 more problems");
+    }
+
+    @Test
     void anOuterEntryLeavingTheRootIsAProblem() throws IOException {
         byte[] good = Files.readAllBytes(good().writeDockerSave(image));
         byte[] evil = ImageTars.tar(List.of(Entry.file("../evil", "x")));
@@ -486,6 +500,15 @@ class ImageCheckTest {
         assertThat(checkRaw(noise)).singleElement().satisfies(line -> assertThat(line)
                 .startsWith("the tarball is not a readable image: a tar header with a ")
                 .endsWith(" (not a tar, or corrupt)"));
+    }
+
+    @Test
+    void aGzippedTarballIsNamedAsSuch() throws IOException {
+        byte[] tar = Files.readAllBytes(good().writeDockerSave(image));
+
+        assertThat(checkRaw(ImageTars.gzip(tar)))
+                .containsExactly("the tarball is gzip-compressed: gunzip it first (verify-image reads the tar docker"
+                        + " save writes)");
     }
 
     @Test
