@@ -473,6 +473,9 @@ public final class ImageCheck {
                     add(Code.UNREADABLE, where + " cannot be read: corrupt or truncated compressed data");
                     complete = false;
                 }
+                if (unpacked > maxUnpacked) {
+                    break; // the cap is for all layers together
+                }
             }
             if (complete) {
                 checkFiles();
@@ -538,8 +541,17 @@ public final class ImageCheck {
             if (outer.containsKey("/index.json")) {
                 JsonNode index = json(channel, size, outer, "index.json", "index.json");
                 for (int depth = 0; index != null && depth < 3; depth++) {
-                    JsonNode manifests = index.path("manifests");
-                    if (!manifests.isArray() || manifests.isEmpty()) {
+                    List<JsonNode> manifests = new ArrayList<>();
+                    for (JsonNode manifest : index.path("manifests")) {
+                        // BuildKit's provenance and SBOM attestations ride along as manifests of their own
+                        if (!"attestation-manifest"
+                                .equals(manifest.path("annotations")
+                                        .path("vnd.docker.reference.type")
+                                        .asString(""))) {
+                            manifests.add(manifest);
+                        }
+                    }
+                    if (manifests.isEmpty()) {
                         add(Code.UNREADABLE, "index.json lists no image");
                         return null;
                     }

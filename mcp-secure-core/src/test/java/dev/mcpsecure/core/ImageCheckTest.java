@@ -106,6 +106,40 @@ class ImageCheckTest {
     }
 
     @Test
+    void anAttestationManifestBesideTheImageIsNoSecondImage() throws IOException {
+        ImageTars.Image built = good();
+        built.moreIndexEntries.add(Map.of(
+                "mediaType",
+                "application/vnd.oci.image.manifest.v1+json",
+                "digest",
+                "sha256:" + "a".repeat(64),
+                "size",
+                1,
+                "annotations",
+                Map.of("vnd.docker.reference.type", "attestation-manifest")));
+
+        assertThat(ImageCheck.check(built.writeOciLayout(image), policy, MAIN)).isEmpty();
+    }
+
+    @Test
+    void twoPlatformsInAnOciLayoutAreAProblem() throws IOException {
+        ImageTars.Image built = good();
+        built.moreIndexEntries.add(Map.of(
+                "mediaType",
+                "application/vnd.oci.image.manifest.v1+json",
+                "digest",
+                "sha256:" + "b".repeat(64),
+                "size",
+                1,
+                "platform",
+                Map.of("os", "linux", "architecture", "arm64")));
+
+        assertThat(ImageCheck.check(built.writeOciLayout(image), policy, MAIN))
+                .containsExactly(
+                        "the tarball holds 2 images or platforms; save exactly one image per tarball to verify it");
+    }
+
+    @Test
     void aLaterLayerThatReplacesAFileLeavesTheLastVersion() throws IOException {
         ImageTars.Image built = good();
         built.layers.get(1).set(4, Entry.file("app/policy.yaml", bytes("old: policy\n"), 0666, 65532));
@@ -436,13 +470,14 @@ class ImageCheckTest {
     void aCompressionBombStopsAtTheCap() throws IOException {
         ImageTars.Image built = good();
         built.layers.add(List.of(Entry.file("app/zeros", new byte[8 << 20], 0644, 0)));
+        built.layers.add(List.of(Entry.file("app/more-zeros", new byte[8 << 20], 0644, 0)));
         Path file = built.writeDockerSave(image);
         assertThat(Files.size(file)).isLessThan(1 << 20);
 
         assertThat(ImageCheck.findings(file, policy, MAIN, 4 << 20))
                 .extracting(ImageCheck.Finding::message)
                 .containsExactly(
-                        "layer 3 of 3 cannot be read: the layers unpack to more than 4194304 bytes (a compression bomb?)",
+                        "layer 3 of 4 cannot be read: the layers unpack to more than 4194304 bytes (a compression bomb?)",
                         "the files of the image were not checked: a layer cannot be read");
     }
 

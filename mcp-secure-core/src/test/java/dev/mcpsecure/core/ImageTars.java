@@ -145,6 +145,8 @@ final class ImageTars {
         boolean gzip = true;
         /** The layers the config's diff_ids describe, when not {@link #layers}. */
         List<List<Entry>> diffIdLayers;
+        /** More entries of an OCI layout's index.json, after the image's own. */
+        final List<Map<String, Object>> moreIndexEntries = new ArrayList<>();
 
         /** The image config JSON. */
         byte[] config() {
@@ -238,17 +240,16 @@ final class ImageTars {
                     "layers",
                     layerDescriptors));
             outer.add(Entry.file("blobs/sha256/" + sha256(manifest), manifest, 0644, 0));
-            byte[] index = JSON.writeValueAsBytes(Map.of(
-                    "schemaVersion",
-                    2,
-                    "manifests",
-                    List.of(Map.of(
-                            "mediaType",
-                            "application/vnd.oci.image.manifest.v1+json",
-                            "digest",
-                            "sha256:" + sha256(manifest),
-                            "size",
-                            manifest.length))));
+            List<Map<String, Object>> entries = new ArrayList<>();
+            entries.add(Map.of(
+                    "mediaType",
+                    "application/vnd.oci.image.manifest.v1+json",
+                    "digest",
+                    "sha256:" + sha256(manifest),
+                    "size",
+                    manifest.length));
+            entries.addAll(moreIndexEntries);
+            byte[] index = JSON.writeValueAsBytes(Map.of("schemaVersion", 2, "manifests", entries));
             outer.add(Entry.file("index.json", index, 0644, 0));
             Files.write(file, tar(outer));
             return file;
