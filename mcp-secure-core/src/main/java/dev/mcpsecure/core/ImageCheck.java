@@ -6,6 +6,8 @@ import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.Untrusted;
 import dev.mcpsecure.core.internal.image.ImageFormatException;
 import dev.mcpsecure.core.internal.image.TarReader;
+import dev.mcpsecure.core.internal.policy.PolicyBinder;
+import dev.mcpsecure.core.internal.policy.PolicyBinder.Format;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +18,7 @@ import java.lang.reflect.Modifier;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -344,40 +347,57 @@ public final class ImageCheck {
     /** A file the image must hold with exactly the bytes of a local one. */
     private record Baked(String path, Path local, byte[] bytes, String what, Code code) {}
 
+    /**
+     * The policy, and the files beside it it names, each where the server in the image will look:
+     * a relative name in the policy is relative to the policy's folder, {@value #APP} in the image.
+     */
     private static List<Baked> bakedFiles(SecurityPolicy policy, Path policyFile) throws IOException {
+        byte[] policyBytes = Files.readAllBytes(policyFile);
         List<Baked> baked = new ArrayList<>();
-        baked.add(new Baked(
-                ContainerProfile.IMAGE_POLICY, policyFile, Files.readAllBytes(policyFile), "the policy", Code.POLICY));
+        baked.add(new Baked(ContainerProfile.IMAGE_POLICY, policyFile, policyBytes, "the policy", Code.POLICY));
         PinningPolicy pinning = policy.pinning();
         if (!pinning.enabled()) {
             return baked;
         }
-        Path folder = policyFile.toAbsolutePath().getParent();
+        // the names as written, before the loader resolved them against the local folder
+        String name = String.valueOf(policyFile.getFileName()).toLowerCase(Locale.ROOT);
+        PinningPolicy written = PolicyBinder.bind(
+                        new String(policyBytes, StandardCharsets.UTF_8),
+                        name.endsWith(".json") ? Format.JSON : Format.YAML,
+                        policyFile.toString())
+                .pinning();
         Path lockfile = pinning.lockfile().orElseThrow();
-        baked.add(lockfileLike(folder, lockfile, "the lockfile"));
+        Path writtenLockfile = written.lockfile().orElseThrow();
+        baked.add(lockfileLike(lockfile, writtenLockfile, "the lockfile"));
         if (pinning.signature().isPresent()) {
-            baked.add(lockfileLike(folder, Lockfile.signatureFile(lockfile), "the lockfile signature"));
+            baked.add(lockfileLike(
+                    Lockfile.signatureFile(lockfile),
+                    Lockfile.signatureFile(writtenLockfile),
+                    "the lockfile signature"));
             Optional<Path> key = pinning.signature().flatMap(PinningPolicy.SignatureKey::publicKey);
-            if (key.isPresent()) {
-                baked.add(lockfileLike(folder, key.get(), "the lockfile public key"));
+            Optional<Path> writtenKey = written.signature().flatMap(PinningPolicy.SignatureKey::publicKey);
+            if (key.isPresent() && writtenKey.isPresent()) {
+                baked.add(lockfileLike(key.get(), writtenKey.get(), "the lockfile public key"));
             }
         }
         return baked;
     }
 
-    /** {@code local}, resolved against the policy's folder, lies where the policy in the image puts it. */
-    private static Baked lockfileLike(Path folder, Path local, String what) throws IOException {
-        Path relative = folder.relativize(local.toAbsolutePath().normalize());
-        String inImage = normalize(APP + "/" + relative.toString().replace('\\', '/'));
-        if (inImage == null || relative.isAbsolute()) {
-            inImage = normalize(local.toString().replace('\\', '/'));
+    /** The local file {@code local}, in the image where the policy's {@code written} name puts it. */
+    private static Baked lockfileLike(Path local, Path written, String what) throws IOException {
+        String name = written.toString().replace('\\', '/');
+        Deque<String> parts = new ArrayDeque<>();
+        for (String part : ((name.startsWith("/") ? "" : APP + "/") + name).split("/")) {
+            if (part.equals("..")) {
+                parts.pollLast(); // "/.." is "/"
+            } else if (!part.isEmpty() && !part.equals(".")) {
+                parts.addLast(part);
+            }
         }
-        byte[] bytes;
         if (Files.size(local) > Lockfile.MAX_BYTES) {
             throw new IOException(local + " (" + what + ", larger than " + Lockfile.MAX_BYTES + " bytes)");
         }
-        bytes = Files.readAllBytes(local);
-        return new Baked(inImage, local, bytes, what, Code.LOCKFILE);
+        return new Baked("/" + String.join("/", parts), local, Files.readAllBytes(local), what, Code.LOCKFILE);
     }
 
     /** The final state of one path under /app. */
@@ -848,7 +868,7 @@ public final class ImageCheck {
             }
         }
 
-        /** Applies one layer entry to the final state of /app. */
+        /** Applies one layer entry to the final state of /app and of the files the policy names. */
         private void apply(TarReader.Entry entry, String path, int layer, TarReader tar) throws IOException {
             int slash = path.lastIndexOf('/');
             String folder = slash == 0 ? "/" : path.substring(0, slash);
@@ -862,11 +882,11 @@ public final class ImageCheck {
                 remove((folder.equals("/") ? "" : folder) + "/" + base.substring(4), true);
                 return;
             }
-            if (!path.equals(APP) && !path.startsWith(APP + "/")) {
-                return;
-            }
             if (!entry.isDirectory()) {
-                remove(path, false);
+                remove(path, false); // a file or link in place of a folder hides what was in it
+            }
+            if (!path.equals(APP) && !path.startsWith(APP + "/") && !bakedByPath.containsKey(path)) {
+                return;
             }
             keptChars += path.length();
             if ((app.size() >= MAX_ENTRIES_KEPT && !app.containsKey(path)) || keptChars > MAX_NAME_CHARS_KEPT) {

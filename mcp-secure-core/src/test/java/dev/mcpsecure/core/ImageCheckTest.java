@@ -382,6 +382,24 @@ class ImageCheckTest {
                         "the image config does not match its digest: the tarball was changed after it was made");
     }
 
+    @Test
+    void theLockfileIsExpectedWhereThePolicyInTheImageFindsIt() throws IOException {
+        Path conf = Files.createDirectory(dir.resolve("conf"));
+        Path locks = Files.createDirectory(dir.resolve("locks"));
+        String text = POLICY.replace("lockfile: demo.lock", "lockfile: ../locks/demo.lock");
+        Path moved = Files.writeString(conf.resolve("policy.yaml"), text);
+        Files.writeString(locks.resolve("demo.lock"), LOCK);
+        ImageTars.Image built = good();
+        appLayer(built).set(4, Entry.file("app/policy.yaml", bytes(text), 0444, 0));
+
+        assertThat(ImageCheck.check(built.writeDockerSave(image), moved, MAIN))
+                .containsExactly("the lockfile /locks/demo.lock is not in the image: copy "
+                        + conf.resolve("../locks/demo.lock").normalize() + " there");
+
+        appLayer(built).set(5, Entry.file("locks/demo.lock", bytes(LOCK), 0444, 0));
+        assertThat(ImageCheck.check(built.writeDockerSave(image), moved, MAIN)).isEmpty();
+    }
+
     // hostile and broken tarballs: a problem line each, never an exception
 
     private List<String> checkRaw(byte[] tar) throws IOException {
