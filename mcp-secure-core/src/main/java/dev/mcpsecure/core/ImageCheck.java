@@ -221,6 +221,9 @@ public final class ImageCheck {
             run.add(Code.UNREADABLE, "the tarball is not a readable image: malformed JSON");
         } catch (IOException e) {
             throw new FileSystemException(imageTar.toString(), null, e.getMessage());
+        } catch (RuntimeException e) {
+            // a gap in this reader, not the caller's fault: still one line, never a trace
+            run.add(Code.UNREADABLE, "the tarball could not be read: its format is unexpected here");
         }
         return run.result();
     }

@@ -101,6 +101,14 @@ class ImageCheckTest {
     }
 
     @Test
+    void aGoodImageWithLongNamesInPaxHeadersPasses() throws IOException {
+        ImageTars.Image built = good();
+        appLayer(built).set(2, Entry.file("app/lib/" + "long-".repeat(40) + "server.jar", bytes("PK"), 0444, 0));
+
+        assertThat(check(built)).isEmpty();
+    }
+
+    @Test
     void aGoodImageAsAnOciLayoutPasses() throws IOException {
         assertThat(ImageCheck.check(good().writeOciLayout(image), policy, MAIN)).isEmpty();
     }

@@ -269,7 +269,7 @@ public final class TarReader {
         return value;
     }
 
-    private static long paxNumber(String text, String field) throws ImageFormatException {
+    private static Long paxNumber(String text, String field) throws ImageFormatException {
         if (!text.matches("[0-9]{1,18}")) {
             throw new ImageFormatException("a PAX header with a malformed " + field);
         }
