@@ -573,6 +573,27 @@ class ImageCheckTest {
     }
 
     @Test
+    void randomlyDamagedTarballsGiveProblemLinesNeverSurprises() throws IOException {
+        ImageTars.Image built = good();
+        built.gzip = false;
+        byte[] good = Files.readAllBytes(built.writeDockerSave(image));
+        java.util.Random random = new java.util.Random(26);
+        for (int round = 0; round < 200; round++) {
+            byte[] damaged = good.clone();
+            for (int i = 0; i < 1 + random.nextInt(8); i++) {
+                damaged[random.nextInt(damaged.length)] = (byte) random.nextInt(256);
+            }
+            if (round % 4 == 0) {
+                damaged = Arrays.copyOf(damaged, random.nextInt(damaged.length));
+            }
+            Files.write(image, damaged);
+            List<String> lines = ImageCheck.check(image, policy, MAIN);
+            assertThat(lines).as("round %d", round).noneSatisfy(line -> assertThat(line)
+                    .contains("its format is unexpected here"));
+        }
+    }
+
+    @Test
     void anEmptyTarballIsNoImage() throws IOException {
         assertThat(checkRaw(new byte[0]))
                 .containsExactly("not an image tarball: no manifest.json or index.json (save it with docker save, or as"
