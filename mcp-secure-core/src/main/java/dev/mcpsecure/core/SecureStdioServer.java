@@ -35,7 +35,11 @@ import java.util.function.Consumer;
  * protocol messages; everything else goes to stderr or the log.
  *
  * <p>{@code <server> lock --policy <file> [--sign-key <key>] [--check]} runs the {@link
- * LockCommand} instead of serving.
+ * LockCommand} instead of serving. {@code <server> verify-image <image.tar> [--policy <file>]
+ * [--main-class <name>]} runs the {@link ImageCheck} of an image of this server (main class: the
+ * class whose {@code main} called this launcher, unless given): exit {@value
+ * ImageCheck#EXIT_OK} when the image passes, {@value ImageCheck#EXIT_REJECTED} with one line per
+ * problem on stderr when not.
  */
 public final class SecureStdioServer {
 
@@ -77,6 +81,14 @@ public final class SecureStdioServer {
             Consumer<SecureMcpServer.Builder> tools) {
         if (LockCommand.requested(args)) {
             return LockCommand.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8), err, tools);
+        }
+        if (ImageCheck.requested(args)) {
+            return ImageCheck.run(
+                    args,
+                    env,
+                    new PrintStream(out, true, StandardCharsets.UTF_8),
+                    err,
+                    ImageCheck.callerMainClass().orElse(null));
         }
         String policyFile = policyFile(args, env);
         if (policyFile == null) {

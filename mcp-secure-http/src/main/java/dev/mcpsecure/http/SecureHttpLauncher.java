@@ -1,6 +1,7 @@
 package dev.mcpsecure.http;
 
 import dev.mcpsecure.api.SecurityPolicy;
+import dev.mcpsecure.core.ImageCheck;
 import dev.mcpsecure.core.LockCommand;
 import dev.mcpsecure.core.PinningException;
 import dev.mcpsecure.core.PolicyLoader;
@@ -22,7 +23,8 @@ import java.util.function.Consumer;
  * starts a {@link SecureHttpServer}, prints {@code mcp-secure: serving <endpoint>} on stderr, and
  * serves until the process is stopped (SIGTERM or SIGINT), then closes the server and returns
  * {@value #EXIT_OK}. Tools that do not match the policy's lockfile exit {@value #EXIT_PINNING_FAILED}.
- * Nothing is written to stdout. {@code <server> lock ...} runs the {@link LockCommand} instead.
+ * Nothing is written to stdout. {@code <server> lock ...} runs the {@link LockCommand} instead, and
+ * {@code <server> verify-image <image.tar> ...} the {@link ImageCheck} of an image of this server.
  */
 public final class SecureHttpLauncher {
 
@@ -46,6 +48,14 @@ public final class SecureHttpLauncher {
         PrintStream err = System.err;
         if (LockCommand.requested(args)) {
             return LockCommand.run(args, System.getenv(), System.out, err, tools);
+        }
+        if (ImageCheck.requested(args)) {
+            return ImageCheck.run(
+                    args,
+                    System.getenv(),
+                    System.out,
+                    err,
+                    ImageCheck.callerMainClass().orElse(null));
         }
         String policyFile = null;
         int port = DEFAULT_PORT;

@@ -1,0 +1,2 @@
+/** Reading container image tarballs for {@code ImageCheck}: a bounded tar reader. Not API. */
+package dev.mcpsecure.core.internal.image;
