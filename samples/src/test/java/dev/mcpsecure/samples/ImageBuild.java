@@ -44,7 +44,8 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  *
  * <ol>
  *   <li>base: a distroless-like root: {@code /etc/passwd} and {@code /etc/group} with root and
- *       {@code nonroot} (65532, login shell {@code /sbin/nologin}, which does not exist), the
+ *       {@code nonroot} (65532; home {@code /nonexistent} and login shell {@code /sbin/nologin}, neither
+ *       exists: nothing for the server to read there, no shell to log in to), the
  *       merged-/usr symlinks, and only the shared libraries of the Debian packages the JRE needs
  *       (libc6, libgcc-s1, libstdc++6, zlib1g). No shell, no package manager, no other program.
  *   <li>jre: a Java runtime made by {@code jlink} from the building JDK at {@code /opt/java}.
@@ -304,13 +305,11 @@ public final class ImageBuild {
         }
         entries.add(Entry.dir("root", 0700));
         entries.add(Entry.dir("tmp", 01777));
-        entries.add(Entry.dir("home", 0755));
-        entries.add(new Entry("home/nonroot", 'd', 0700, ContainerProfile.UID, null, null));
         entries.add(Entry.file(
                 "etc/passwd",
                 0644,
                 ("root:x:0:0:root:/root:/sbin/nologin\n" + "nonroot:x:" + ContainerProfile.UID + ":"
-                                + ContainerProfile.UID + ":nonroot:/home/nonroot:/sbin/nologin\n")
+                                + ContainerProfile.UID + ":nonroot:/nonexistent:/sbin/nologin\n")
                         .getBytes(StandardCharsets.US_ASCII)));
         entries.add(Entry.file(
                 "etc/group",
