@@ -206,12 +206,12 @@ class ImageIT {
             env.add((String) e);
         }
 
-        Result version = runIn(root, user, env, List.of("java", "-version"), "");
+        Result version = runIn(root, user, env, List.of("java", "-version"), "", null);
         assertThat(version.code()).as(version.err()).isZero();
         assertThat(version.err()).contains("OpenJDK");
 
         if (name.equals("git")) {
-            Result git = runIn(root, user, env, List.of("git", "--version"), "");
+            Result git = runIn(root, user, env, List.of("git", "--version"), "", null);
             assertThat(git.code()).as(git.err()).isZero();
             assertThat(git.out()).startsWith("git version");
             // the repository the policy's root names, as a bind mount would give it
@@ -232,7 +232,7 @@ class ImageIT {
                         ? "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"git_status\","
                                 + "\"arguments\":{}}}\n"
                         : "");
-        Result server = runIn(root, user, env, entrypoint, requests);
+        Result server = runIn(root, user, env, entrypoint, requests, name.equals("git") ? "\"id\":2," : "\"id\":1,");
         assertThat(server.out()).as(server.err()).contains("\"serverInfo\":{\"name\":\"" + policyName(name) + "\"");
         if (name.equals("git")) {
             assertThat(server.out())
@@ -381,7 +381,8 @@ class ImageIT {
      * Runs {@code command} in {@code root} as {@code user} with exactly {@code env}: a chroot in new
      * mount and PID namespaces with its own /proc and the host's /dev, as a container runtime gives.
      */
-    private static Result runIn(Path root, String user, List<String> env, List<String> command, String stdin)
+    private static Result runIn(
+            Path root, String user, List<String> env, List<String> command, String stdin, String until)
             throws Exception {
         List<String> line = new ArrayList<>(List.of(
                 "/usr/bin/unshare",
@@ -396,30 +397,29 @@ class ImageIT {
         line.addAll(env);
         line.addAll(List.of("/usr/sbin/chroot", "--userspec=" + user, root.toString()));
         line.addAll(command);
-        return run(line, stdin);
+        return run(line, stdin, until);
     }
 
     private static Result run(List<String> command) throws Exception {
-        Result result = run(command, "");
+        Result result = run(command, "", null);
         assertThat(result.code())
                 .as(String.join(" ", command) + ": " + result.err())
                 .isZero();
         return result;
     }
 
-    private static Result run(List<String> command, String stdin) throws Exception {
+    /**
+     * Runs {@code command} with {@code stdin}; stdin stays open until a line of stdout contains
+     * {@code until} (the answer to the last request: the server stops when stdin closes), or 60 s.
+     */
+    private static Result run(List<String> command, String stdin, String until) throws Exception {
         Process process = new ProcessBuilder(command).start();
-        Thread writer = new Thread(() -> {
-            try (OutputStream in = process.getOutputStream()) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                in.flush();
-                // the server answers what it was sent, then stdin closes and it stops
-                Thread.sleep(stdin.isEmpty() ? 0 : 3000);
-            } catch (IOException | InterruptedException ignored) {
-                // the process ended first; its output tells
-            }
-        });
-        writer.start();
+        OutputStream in = process.getOutputStream();
+        in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        in.flush();
+        if (until == null) {
+            in.close();
+        }
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
         Thread errReader = new Thread(() -> {
             try {
@@ -429,13 +429,32 @@ class ImageIT {
             }
         });
         errReader.start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Thread deadline = new Thread(() -> {
+            try {
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException ignored) {
+                // the test ended
+            }
+        });
+        deadline.setDaemon(true);
+        deadline.start();
+        StringBuilder out = new StringBuilder();
+        try (java.io.BufferedReader lines = new java.io.BufferedReader(
+                new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = lines.readLine()) != null; ) {
+                out.append(line).append('\n');
+                if (until != null && line.contains(until)) {
+                    in.close();
+                }
+            }
+        }
         assertThat(process.waitFor(60, TimeUnit.SECONDS))
                 .as("%s finished", command)
                 .isTrue();
-        writer.join();
         errReader.join();
-        return new Result(process.exitValue(), out, err.toString(StandardCharsets.UTF_8));
+        return new Result(process.exitValue(), out.toString(), err.toString(StandardCharsets.UTF_8));
     }
 
     private static String text(byte[] data) {
