@@ -157,8 +157,7 @@ public final class ImageBuild {
             libEntries.add(Entry.file("app/lib/" + jar.getFileName(), 0444, Files.readAllBytes(jar)));
         }
         Layer lib = layer("lib: " + jars.size() + " jars", libEntries);
-        Map<String, Object> mavenBom =
-                MiniJson.object(MiniJson.parse(Files.readString(target.resolve("image-bom.json"))));
+        Map<String, Object> mavenBom = mavenBom(jars);
         Path out = target.resolve("images");
         Files.createDirectories(out);
         for (Server server : SERVERS) {
@@ -231,8 +230,48 @@ public final class ImageBuild {
         return jars;
     }
 
+    /**
+     * The Maven part of the SBOM, checked to name each jar of /app/lib: {@code makeBom} does not
+     * run offline ({@code -o}), and a BOM left from an earlier build must not describe other jars.
+     */
+    private Map<String, Object> mavenBom(List<Path> jars) throws IOException {
+        Path file = target.resolve("image-bom.json");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException(file + " is missing: cyclonedx:makeBom writes it in package, and only"
+                    + " online; build once without -o");
+        }
+        Map<String, Object> bom = MiniJson.object(MiniJson.parse(Files.readString(file)));
+        Set<String> described = new TreeSet<>();
+        Map<String, Object> module =
+                MiniJson.object(MiniJson.object(bom.get("metadata")).get("component"));
+        described.add(module.get("name") + "-" + module.get("version") + ".jar");
+        for (Object component : MiniJson.array(bom.get("components"))) {
+            Map<String, Object> c = MiniJson.object(component);
+            described.add(c.get("name") + "-" + c.get("version") + ".jar");
+        }
+        for (Path jar : jars) {
+            if (!described.contains(jar.getFileName().toString())) {
+                throw new IllegalStateException(
+                        file + " does not describe " + jar.getFileName()
+                                + ": it is left from an earlier build (cyclonedx:makeBom does not run offline); build once without -o");
+            }
+        }
+        return bom;
+    }
+
     /** The JDK modules the jars need: jdeps over them as modules, plus {@link #EXTRA_MODULES}. */
-    private List<String> modules(List<Path> jars) {
+    private List<String> modules(List<Path> jars) throws IOException {
+        MessageDigest content = messageDigest("SHA-256");
+        for (Path jar : jars) {
+            content.update(jar.getFileName().toString().getBytes(StandardCharsets.UTF_8));
+            content.update(Files.readAllBytes(jar));
+        }
+        content.update(Runtime.version().toString().getBytes(StandardCharsets.UTF_8));
+        Path cached = cache.resolve(
+                "modules-" + HexFormat.of().formatHex(content.digest()).substring(0, 16) + ".txt");
+        if (Files.isRegularFile(cached)) {
+            return List.of(Files.readString(cached).strip().split(","));
+        }
         StringBuilder path = new StringBuilder();
         for (Path jar : jars) {
             path.append(path.length() == 0 ? "" : java.io.File.pathSeparator).append(jar);
@@ -253,6 +292,8 @@ public final class ImageBuild {
         }
         Set<String> modules = new TreeSet<>(List.of(printed.split(",")));
         modules.addAll(EXTRA_MODULES);
+        Files.createDirectories(cache);
+        Files.writeString(cached, String.join(",", modules) + "\n");
         return List.copyOf(modules);
     }
 
