@@ -510,10 +510,22 @@ public final class ImageBuild {
         jre.put(
                 "description",
                 "jlink --strip-debug --no-header-files --no-man-pages of " + javaHome + " at " + JAVA_HOME);
-        jre.put("pedigree", Map.of("ancestors", List.of(Map.of("type", "platform", "name", "jdk", "purl", purl))));
+        jre.put("pedigree", ordered("ancestors", List.of(ordered("type", "platform", "name", "jdk", "purl", purl))));
         jre.put("properties", List.of(property("dev.mcpsecure:jlink-modules", String.join(",", modules))));
         components.add(jre);
         return MiniJson.write(bom, true) + "\n";
+    }
+
+    /**
+     * A JSON object with the given names and values in that order: Map.of iterates in an order
+     * that changes between JVM runs, and the images must come out byte for byte the same.
+     */
+    private static Map<String, Object> ordered(Object... namesAndValues) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            map.put((String) namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return map;
     }
 
     private static Map<String, Object> property(String name, String value) {
@@ -538,14 +550,14 @@ public final class ImageBuild {
         List<Object> history = new ArrayList<>();
         for (Layer layer : layers) {
             diffIds.add(layer.diffId());
-            history.add(Map.of("created", "1970-01-01T00:00:00Z", "created_by", layer.createdBy()));
+            history.add(ordered("created", "1970-01-01T00:00:00Z", "created_by", layer.createdBy()));
         }
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("architecture", "amd64");
         config.put("os", "linux");
         config.put("created", "1970-01-01T00:00:00Z");
         config.put("config", container);
-        config.put("rootfs", Map.of("type", "layers", "diff_ids", diffIds));
+        config.put("rootfs", ordered("type", "layers", "diff_ids", diffIds));
         config.put("history", history);
         return MiniJson.write(config, false).getBytes(StandardCharsets.UTF_8);
     }
@@ -656,7 +668,7 @@ public final class ImageBuild {
                 descriptor("application/vnd.oci.image.manifest.v1+json", manifestDigest, manifestBytes.length);
         indexed.put(
                 "annotations",
-                Map.of(
+                ordered(
                         "io.containerd.image.name",
                         "docker.io/" + tag,
                         "org.opencontainers.image.ref.name",
