@@ -177,7 +177,7 @@ class ImageIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"demo", "git"})
+    @ValueSource(strings = {"demo", "filesystem", "git", "http-api"})
     void imageRunsWithoutTheHostsLibraries(String name, @TempDir Path dir) throws Exception {
         Assumptions.assumeTrue(
                 new String(
@@ -206,24 +206,43 @@ class ImageIT {
             env.add((String) e);
         }
 
-        Result version = runIn(root, user, env, List.of("java", "-version"), "", null);
+        // the container the image's own dev.mcpsecure.run label describes
+        Map<String, Object> labels = MiniJson.object(image.container().get("Labels"));
+        Container container = Container.of((String) labels.get(ContainerProfile.LABEL_RUN), dir.resolve("volumes"));
+        assertThat(container.user()).isEqualTo(user);
+        assertThat(container.readOnly()).isTrue();
+        assertThat(container.tmpfs()).contains("/tmp");
+        for (Map.Entry<String, Path> volume : container.volumes().entrySet()) {
+            Files.createDirectories(volume.getValue());
+            if (name.equals("git")) {
+                assertThat(new ProcessBuilder("git", "-C", volume.getValue().toString(), "init", "-q")
+                                .inheritIO()
+                                .start()
+                                .waitFor())
+                        .isZero();
+            }
+            // owned by the server's user, as a host directory given to it is (git refuses another owner's repository)
+            run(List.of("chown", "-R", user, volume.getValue().toString()));
+        }
+        if (!container.volumes().isEmpty()) {
+            // The runtime creates a bind mount's missing parents on the /tmp tmpfs owned by root
+            // (runc: mkdir 0755), so /tmp/mcp-secure-samples is not the server's to write in and
+            // the policy's audit file there cannot be created: moved as a user of the image would,
+            // with docker run -e MCP_SECURE_AUDIT_FILE=...
+            env.add("MCP_SECURE_AUDIT_FILE=/tmp/mcp-secure-audit/" + name + ".jsonl");
+        }
+
+        Result version = runIn(root, container, env, List.of("java", "-version"), "", null);
         assertThat(version.code()).as(version.err()).isZero();
         assertThat(version.err()).contains("OpenJDK");
+        Result settings =
+                runIn(root, container, env, List.of("java", "-XshowSettings:properties", "-version"), "", null);
+        assertThat(settings.err()).contains("user.name = nonroot");
 
         if (name.equals("git")) {
-            Result git = runIn(root, user, env, List.of("git", "--version"), "", null);
+            Result git = runIn(root, container, env, List.of("git", "--version"), "", null);
             assertThat(git.code()).as(git.err()).isZero();
             assertThat(git.out()).startsWith("git version");
-            // the repository the policy's root names, as a bind mount would give it
-            Path repo = root.resolve("tmp/mcp-secure-samples/repo");
-            Files.createDirectories(repo);
-            assertThat(new ProcessBuilder("git", "-C", repo.toString(), "init", "-q")
-                            .inheritIO()
-                            .start()
-                            .waitFor())
-                    .isZero();
-            // owned by the server's user, as git refuses a repository of another owner
-            run(List.of("chown", "-R", user, repo.getParent().toString()));
         }
         String requests = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
                 + "\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"image-it\",\"version\":\"1\"}}}\n"
@@ -232,7 +251,8 @@ class ImageIT {
                         ? "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"git_status\","
                                 + "\"arguments\":{}}}\n"
                         : "");
-        Result server = runIn(root, user, env, entrypoint, requests, name.equals("git") ? "\"id\":2," : "\"id\":1,");
+        Result server =
+                runIn(root, container, env, entrypoint, requests, name.equals("git") ? "\"id\":2," : "\"id\":1,");
         assertThat(server.out()).as(server.err()).contains("\"serverInfo\":{\"name\":\"" + policyName(name) + "\"");
         if (name.equals("git")) {
             assertThat(server.out())
@@ -378,26 +398,96 @@ class ImageIT {
     record Result(int code, String out, String err) {}
 
     /**
-     * Runs {@code command} in {@code root} as {@code user} with exactly {@code env}: a chroot in new
-     * mount and PID namespaces with its own /proc and the host's /dev, as a container runtime gives.
+     * What a {@code dev.mcpsecure.run} label asks of the container: its user, a read-only root,
+     * tmpfs mounts, bind mounts (container path to the host directory standing in for it, here
+     * under {@code hostVolumes}), and whether it has no network. The other flags (capabilities,
+     * limits) a chroot cannot show.
+     */
+    record Container(
+            String user,
+            boolean readOnly,
+            List<String> tmpfs,
+            Map<String, Path> volumes,
+            Set<String> readOnlyVolumes,
+            boolean noNetwork) {
+        static Container of(String label, Path hostVolumes) {
+            String user = null;
+            boolean readOnly = false;
+            boolean noNetwork = false;
+            List<String> tmpfs = new ArrayList<>();
+            Map<String, Path> volumes = new LinkedHashMap<>();
+            Set<String> readOnlyVolumes = new java.util.TreeSet<>();
+            String[] flags = label.split(" ");
+            for (int i = 0; i < flags.length; i++) {
+                switch (flags[i]) {
+                    case "--read-only" -> readOnly = true;
+                    case "-i" -> {}
+                    case "--tmpfs" -> tmpfs.add(flags[++i]);
+                    case "--user" -> user = flags[++i];
+                    case "--network" -> noNetwork = flags[++i].equals("none");
+                    case "-v" -> {
+                        String[] parts = flags[++i].split(":");
+                        assertThat(parts[0])
+                                .as("a -v of the label mounts the same path")
+                                .isEqualTo(parts[1]);
+                        volumes.put(parts[1], hostVolumes.resolve(parts[0].substring(1)));
+                        if (parts.length == 3 && parts[2].equals("ro")) {
+                            readOnlyVolumes.add(parts[1]);
+                        }
+                    }
+                    case "--cap-drop", "--security-opt", "--memory", "--cpus", "--pids-limit" -> i++;
+                    default -> throw new AssertionError("a flag ImageIT does not know: " + flags[i]);
+                }
+            }
+            return new Container(user, readOnly, tmpfs, volumes, readOnlyVolumes, noNetwork);
+        }
+    }
+
+    /**
+     * Runs {@code command} in the image's {@code root} as the container would: new mount and PID
+     * (and, with no network, network) namespaces, its own /proc, the host's /dev, the root
+     * read-only, tmpfs and bind mounts as the label says, then chroot as the user with exactly
+     * {@code env}.
      */
     private static Result runIn(
-            Path root, String user, List<String> env, List<String> command, String stdin, String until)
+            Path root, Container container, List<String> env, List<String> command, String stdin, String until)
             throws Exception {
-        List<String> line = new ArrayList<>(List.of(
-                "/usr/bin/unshare",
-                "--mount",
-                "--pid",
-                "--fork",
-                "--mount-proc=" + root.resolve("proc"),
-                "/bin/sh",
-                "-c",
-                "/usr/bin/mount --rbind /dev \"$0/dev\" && exec /usr/bin/env -i \"$@\"",
-                root.toString()));
+        StringBuilder script = new StringBuilder("set -e; R=" + quote(root.toString()) + "\n")
+                .append("mount --rbind /dev \"$R/dev\"\n");
+        if (container.readOnly()) {
+            script.append("mount --rbind \"$R\" \"$R\"\nmount -o remount,bind,ro \"$R\"\n");
+        }
+        for (String tmpfs : container.tmpfs()) {
+            script.append("mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs \"$R\"")
+                    .append(quote(tmpfs))
+                    .append('\n');
+        }
+        for (Map.Entry<String, Path> volume : container.volumes().entrySet()) {
+            String target = "\"$R\"" + quote(volume.getKey());
+            script.append("mkdir -p ").append(target).append('\n');
+            script.append("mount --bind ")
+                    .append(quote(volume.getValue().toString()))
+                    .append(' ')
+                    .append(target)
+                    .append('\n');
+            if (container.readOnlyVolumes().contains(volume.getKey())) {
+                script.append("mount -o remount,bind,ro ").append(target).append('\n');
+            }
+        }
+        script.append("exec env -i \"$@\"\n");
+        List<String> line = new ArrayList<>(List.of("/usr/bin/unshare", "--mount", "--pid", "--fork"));
+        if (container.noNetwork()) {
+            line.add("--net");
+        }
+        line.addAll(List.of("--mount-proc=" + root.resolve("proc"), "/bin/sh", "-c", script.toString(), "sh"));
         line.addAll(env);
-        line.addAll(List.of("/usr/sbin/chroot", "--userspec=" + user, root.toString()));
+        line.addAll(List.of("/usr/sbin/chroot", "--userspec=" + container.user(), root.toString()));
         line.addAll(command);
         return run(line, stdin, until);
+    }
+
+    private static String quote(String text) {
+        return "'" + text.replace("'", "'\\''") + "'";
     }
 
     private static Result run(List<String> command) throws Exception {
