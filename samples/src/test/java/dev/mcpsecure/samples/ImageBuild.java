@@ -190,7 +190,6 @@ public final class ImageBuild {
             labels.put("org.opencontainers.image.source", SOURCE);
             labels.put("org.opencontainers.image.revision", revision);
             labels.put("org.opencontainers.image.title", policy.server().name());
-            labels.put("org.opencontainers.image.version", version);
             byte[] config = config(ContainerProfile.image(policy, server.mainClass()), labels, layers);
             Path tar = out.resolve(server.name() + ".tar");
             writeImage(tar, "mcp-secure/" + server.name() + ":" + version, config, layers);

@@ -107,7 +107,6 @@ class ImageIT {
         expected.put("org.opencontainers.image.source", "https://github.com/mcp-secure/mcp-secure");
         expected.put("org.opencontainers.image.title", policy.server().name());
         expected.put("org.opencontainers.image.revision", labels.get("org.opencontainers.image.revision"));
-        expected.put("org.opencontainers.image.version", labels.get("org.opencontainers.image.version"));
         assertThat(new TreeMap<>(labels)).isEqualTo(expected);
         assertThat((String) labels.get("org.opencontainers.image.revision")).matches("[0-9a-f]{40}");
         assertThat(MiniJson.object(container.get("Volumes")).keySet()).containsExactlyElementsOf(profile.volumes());
