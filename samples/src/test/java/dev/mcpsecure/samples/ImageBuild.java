@@ -250,9 +250,9 @@ public final class ImageBuild {
         }
         for (Path jar : jars) {
             if (!described.contains(jar.getFileName().toString())) {
-                throw new IllegalStateException(
-                        file + " does not describe " + jar.getFileName()
-                                + ": it is left from an earlier build (cyclonedx:makeBom does not run offline); build once without -o");
+                throw new IllegalStateException(file + " does not describe " + jar.getFileName()
+                        + ": it or target/image-lib is left from an earlier build (cyclonedx:makeBom does not run"
+                        + " offline; a dropped dependency's jar stays in image-lib): clean, and build once without -o");
             }
         }
         return bom;
