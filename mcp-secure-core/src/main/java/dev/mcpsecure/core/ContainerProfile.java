@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -151,6 +152,7 @@ public final class ContainerProfile {
         for (FilesystemRoot root : policy.filesystem().roots()) {
             flags.add("-v " + root.path() + ":" + root.path() + (root.access() == FileAccess.READ_ONLY ? ":ro" : ""));
         }
+        auditDirectory(policy).ifPresent(directory -> flags.add("-v " + directory + ":" + directory));
         if (policy.egress().rules().isEmpty()) {
             flags.add("--network none");
         }
@@ -193,7 +195,16 @@ public final class ContainerProfile {
                     .append(roots.get(i).access() == FileAccess.READ_ONLY)
                     .append('\n');
         }
+        Optional<Path> audit = auditDirectory(policy);
+        audit.ifPresent(directory -> out.append("        - name: audit\n          mountPath: ")
+                .append(quote(directory.toString()))
+                .append('\n'));
         out.append("  volumes:\n    - name: tmp\n      emptyDir: {}\n");
+        audit.ifPresent(directory -> out.append(
+                        "    - name: audit  # replace hostPath with a persistent volume writable by the server's user\n")
+                .append("      hostPath:\n        path: ")
+                .append(quote(directory.toString()))
+                .append("\n        type: DirectoryOrCreate\n"));
         for (int i = 0; i < roots.size(); i++) {
             out.append("    - name: root-")
                     .append(i)
@@ -232,6 +243,19 @@ public final class ContainerProfile {
         }
         out.append(egress.isEmpty() ? "  egress: []\n" : "  egress:\n" + String.join("", egress));
         return out.toString();
+    }
+
+    /**
+     * The directory of the policy's audit file, which must outlive the container and be writable
+     * under a read-only root (a tmpfs would lose the records): mounted from the host, unless a
+     * root already mounts it.
+     */
+    private static Optional<Path> auditDirectory(SecurityPolicy policy) {
+        return policy.audit()
+                .file()
+                .map(file -> file.toAbsolutePath().normalize().getParent())
+                .filter(directory -> policy.filesystem().roots().stream()
+                        .noneMatch(root -> directory.startsWith(root.path()) && root.access() != FileAccess.READ_ONLY));
     }
 
     private static String dnsLabel(String name) {

@@ -84,6 +84,34 @@ class ContainerProfileTest {
     }
 
     @Test
+    void theAuditFilesDirectoryIsMountedWritableFromTheHostUnlessAWritableRootHoldsIt() {
+        SecurityPolicy audited = PolicyLoader.fromYaml("""
+                version: 1
+                server: {name: audited}
+                filesystem:
+                  roots: [{path: /srv/data, access: READ_ONLY}]
+                audit: {file: /var/log/mcp/audit.jsonl}
+                """, "audited.yaml");
+        SecurityPolicy insideRoot = PolicyLoader.fromYaml("""
+                version: 1
+                server: {name: inside}
+                filesystem:
+                  roots: [{path: /srv/data, access: READ_WRITE}]
+                audit: {file: /srv/data/audit/audit.jsonl}
+                """, "inside.yaml");
+
+        assertThat(ContainerProfile.dockerRunFlags(audited))
+                .contains("-v /srv/data:/srv/data:ro", "-v /var/log/mcp:/var/log/mcp");
+        assertThat(ContainerProfile.kubernetes(audited))
+                .contains("- name: audit\n          mountPath: \"/var/log/mcp\"\n")
+                .contains("hostPath:\n        path: \"/var/log/mcp\"\n        type: DirectoryOrCreate\n");
+        assertThat(ContainerProfile.dockerRunFlags(insideRoot))
+                .contains("-v /srv/data:/srv/data")
+                .noneMatch(flag -> flag.contains("audit"));
+        assertThat(ContainerProfile.kubernetes(insideRoot)).doesNotContain("name: audit");
+    }
+
+    @Test
     void anImageRefusesAMainClassThatIsNoClassName() {
         SecurityPolicy policy = SecurityPolicy.denyAll();
 

@@ -86,6 +86,14 @@ public final class ImageBuild {
     /** A sample server and its image. */
     record Server(String name, String mainClass, String policy, boolean git) {}
 
+    /**
+     * A deliberately bad image for VerifyImageIT, next to the good ones: the {@link #BAD_FROM}
+     * image running as root, with a shell and busybox added in one more layer.
+     */
+    static final String BAD = "bad-root-shell.tar";
+
+    static final String BAD_FROM = "demo";
+
     static final List<Server> SERVERS = List.of(
             new Server("demo", "dev.mcpsecure.samples.DemoServer", "demo.yaml", false),
             new Server("filesystem", "dev.mcpsecure.samples.FilesystemServer", "filesystem.yaml", false),
@@ -194,7 +202,30 @@ public final class ImageBuild {
             Path tar = out.resolve(server.name() + ".tar");
             writeImage(tar, "mcp-secure/" + server.name() + ":" + version, config, layers);
             System.err.printf("[images] %s: %,d bytes%n", target.relativize(tar), Files.size(tar));
+            if (server.name().equals(BAD_FROM)) {
+                writeBad(out.resolve(BAD), policy, server, labels, layers, version);
+            }
         }
+    }
+
+    private void writeBad(
+            Path tar,
+            SecurityPolicy policy,
+            Server server,
+            Map<String, String> labels,
+            List<Layer> layers,
+            String version)
+            throws IOException {
+        List<Layer> bad = new ArrayList<>(layers);
+        bad.add(layer(
+                "deliberately bad: a shell and busybox",
+                List.of(
+                        Entry.file("usr/bin/sh", 0755, "not a real shell\n".getBytes(StandardCharsets.US_ASCII)),
+                        Entry.symlink("usr/bin/busybox", "sh"))));
+        ContainerProfile.Image good = ContainerProfile.image(policy, server.mainClass());
+        ContainerProfile.Image root =
+                new ContainerProfile.Image("0:0", good.entrypoint(), good.labels(), good.volumes());
+        writeImage(tar, "mcp-secure/bad-root-shell:" + version, config(root, labels, bad), bad);
     }
 
     // ---------------------------------------------------------------- inputs

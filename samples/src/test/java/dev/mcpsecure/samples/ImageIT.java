@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -178,18 +177,18 @@ class ImageIT {
     @ParameterizedTest
     @ValueSource(strings = {"demo", "filesystem", "git", "http-api"})
     void imageRunsWithoutTheHostsLibraries(String name, @TempDir Path dir) throws Exception {
-        Assumptions.assumeTrue(
-                new String(
-                                        new ProcessBuilder("id", "-u")
-                                                .start()
-                                                .getInputStream()
-                                                .readAllBytes(),
-                                        StandardCharsets.US_ASCII)
-                                .strip()
-                                .equals("0")
-                        && Files.isExecutable(Path.of("/usr/bin/unshare"))
-                        && Files.isExecutable(Path.of("/usr/sbin/chroot")),
-                "running an image's root needs root, unshare and chroot (no container runtime here); not run");
+        // no container runtime here: the image's root runs under unshare and chroot, which need root
+        assertThat(new String(
+                                new ProcessBuilder("id", "-u")
+                                        .start()
+                                        .getInputStream()
+                                        .readAllBytes(),
+                                StandardCharsets.US_ASCII)
+                        .strip())
+                .as("running an image's root needs root (unshare, chroot); run the ITs as root or with -DskipITs")
+                .isEqualTo("0");
+        assertThat(Path.of("/usr/bin/unshare")).as("util-linux unshare").isExecutable();
+        assertThat(Path.of("/usr/sbin/chroot")).as("coreutils chroot").isExecutable();
         Image image = read(IMAGES.resolve(name + ".tar"));
         Path root = dir.resolve("root");
         extract(image.files(), root);
@@ -223,14 +222,6 @@ class ImageIT {
             // owned by the server's user, as a host directory given to it is (git refuses another owner's repository)
             run(List.of("chown", "-R", user, volume.getValue().toString()));
         }
-        if (!container.volumes().isEmpty()) {
-            // The runtime creates a bind mount's missing parents on the /tmp tmpfs owned by root
-            // (runc: mkdir 0755), so /tmp/mcp-secure-samples is not the server's to write in and
-            // the policy's audit file there cannot be created: moved as a user of the image would,
-            // with docker run -e MCP_SECURE_AUDIT_FILE=...
-            env.add("MCP_SECURE_AUDIT_FILE=/tmp/mcp-secure-audit/" + name + ".jsonl");
-        }
-
         Result version = runIn(root, container, env, List.of("java", "-version"), "", null);
         assertThat(version.code()).as(version.err()).isZero();
         assertThat(version.err()).contains("OpenJDK");
@@ -249,10 +240,20 @@ class ImageIT {
                 + (name.equals("git")
                         ? "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"git_status\","
                                 + "\"arguments\":{}}}\n"
-                        : "");
-        Result server =
-                runIn(root, container, env, entrypoint, requests, name.equals("git") ? "\"id\":2," : "\"id\":1,");
+                        : "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+                                + "\"not_a_tool\",\"arguments\":{}}}\n");
+        Result server = runIn(root, container, env, entrypoint, requests, "\"id\":2,");
         assertThat(server.out()).as(server.err()).contains("\"serverInfo\":{\"name\":\"" + policyName(name) + "\"");
+        // the audit records outlive the container: the profile mounts the audit file's directory
+        Path audit = PolicyLoader.load(POLICIES.resolve(name + ".yaml"))
+                .audit()
+                .file()
+                .orElseThrow();
+        Path hostAudit = container.volumes().get(audit.getParent().toString());
+        assertThat(hostAudit).as("the run label mounts %s", audit.getParent()).isNotNull();
+        assertThat(Files.readString(hostAudit.resolve(audit.getFileName())))
+                .as(server.err())
+                .contains("\"kind\":\"call\"", name.equals("git") ? "\"tool\":\"git_status\"" : "TOOL_NOT_ALLOWED");
         if (name.equals("git")) {
             assertThat(server.out())
                     .as(server.err())
