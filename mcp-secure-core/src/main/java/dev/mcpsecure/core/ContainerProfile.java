@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The container hardening a policy implies, so the same file that drives the in-process guards
@@ -111,15 +112,22 @@ public final class ContainerProfile {
     public static String generate(SecurityPolicy policy) {
         return "# mcp-secure container profile for " + policy.server().name() + "\n\n"
                 + "## Dockerfile (final stage)\n" + dockerfile(policy) + "\n"
-                + "## docker run\n" + "docker run " + String.join(" \\\n  ", dockerRunFlags(policy))
+                + "## docker run\n"
+                + auditMount(policy)
+                        .problem()
+                        .map(problem -> "# " + problem + "\n")
+                        .orElse("")
+                + "docker run " + String.join(" \\\n  ", dockerRunFlags(policy))
                 + " \\\n  <image>\n\n"
                 + "## Kubernetes\n" + kubernetes(policy);
     }
 
     /**
      * A final image stage with no shell or package manager, running as a non-root user, laid out
-     * as {@link #image} says; the jars and the policy are owned by root, so the server cannot
-     * change them.
+     * and labelled as {@link #image} says, so that {@code verify-image} accepts what it builds:
+     * the jars, the policy, its lockfile and the SBOM owned by root and read-only ({@code COPY
+     * --chmod} needs BuildKit), {@code /tmp} a volume. The source and revision labels are
+     * placeholders to fill in.
      */
     public static String dockerfile(SecurityPolicy policy) {
         Image image = image(policy, "MainClass");
@@ -127,15 +135,31 @@ public final class ContainerProfile {
         for (String part : image.entrypoint()) {
             entrypoint.add(quote(part.equals("MainClass") ? "<main class>" : part));
         }
-        return String.join(
-                "\n",
+        String readOnly = "COPY --chown=0:0 --chmod=0444 ";
+        String app = IMAGE_POLICY.substring(0, IMAGE_POLICY.lastIndexOf('/') + 1);
+        List<String> lines = new ArrayList<>(List.of(
                 "# distroless: no shell, no package manager",
                 "FROM gcr.io/distroless/java17-debian12:nonroot",
-                "COPY lib/ " + IMAGE_LIB + "/",
-                "COPY policy.yaml " + IMAGE_POLICY,
-                "USER " + image.user(),
-                "ENTRYPOINT [" + String.join(", ", entrypoint) + "]",
-                "");
+                readOnly + "lib/*.jar " + IMAGE_LIB + "/",
+                readOnly + "policy.yaml " + IMAGE_POLICY));
+        policy.pinning().lockfile().ifPresent(lock -> {
+            String name = Untrusted.text(lock.getFileName().toString());
+            lines.add(readOnly + name + " " + app + name);
+        });
+        lines.add(readOnly + "sbom.cdx.json " + IMAGE_SBOM + "   # CycloneDX, e.g. cyclonedx-maven-plugin makeBom");
+        List<String> labels = new ArrayList<>();
+        image.labels().forEach((key, value) -> labels.add(key + "=" + quote(value)));
+        lines.add("LABEL " + String.join(" \\\n      ", labels));
+        lines.add(
+                "LABEL org.opencontainers.image.source=\"<repository url>\" org.opencontainers.image.revision=\"<commit>\"");
+        lines.add("VOLUME ["
+                + String.join(
+                        ", ",
+                        image.volumes().stream().map(ContainerProfile::quote).toList()) + "]");
+        lines.add("USER " + image.user());
+        lines.add("ENTRYPOINT [" + String.join(", ", entrypoint) + "]");
+        lines.add("");
+        return String.join("\n", lines);
     }
 
     /** The {@code docker run} flags, one per element. */
@@ -152,7 +176,7 @@ public final class ContainerProfile {
         for (FilesystemRoot root : policy.filesystem().roots()) {
             flags.add("-v " + root.path() + ":" + root.path() + (root.access() == FileAccess.READ_ONLY ? ":ro" : ""));
         }
-        auditDirectory(policy).ifPresent(directory -> flags.add("-v " + directory + ":" + directory));
+        auditMount(policy).directory().ifPresent(directory -> flags.add("-v " + directory + ":" + directory));
         if (policy.egress().rules().isEmpty()) {
             flags.add("--network none");
         }
@@ -195,7 +219,7 @@ public final class ContainerProfile {
                     .append(roots.get(i).access() == FileAccess.READ_ONLY)
                     .append('\n');
         }
-        Optional<Path> audit = auditDirectory(policy);
+        Optional<Path> audit = auditMount(policy).directory();
         audit.ifPresent(directory -> out.append("        - name: audit\n          mountPath: ")
                 .append(quote(directory.toString()))
                 .append('\n'));
@@ -245,17 +269,52 @@ public final class ContainerProfile {
         return out.toString();
     }
 
+    /** Directories of the image (or the kernel's) that no mount may cover or hide. */
+    private static final List<Path> IMAGE_DIRECTORIES = Stream.of(
+                    "/app", "/opt", "/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/proc", "/sys", "/dev", "/tmp")
+            .map(Path::of)
+            .toList();
+
     /**
-     * The directory of the policy's audit file, which must outlive the container and be writable
-     * under a read-only root (a tmpfs would lose the records): mounted from the host, unless a
-     * root already mounts it.
+     * The audit file's directory, mounted writable from the host so the records outlive the
+     * container (a tmpfs would lose them; the root is read-only): {@code directory} when it can be
+     * mounted, {@code problem} when the policy's audit file is somewhere no mount should go.
+     * Neither when there is no audit file or a writable root already holds it.
      */
-    private static Optional<Path> auditDirectory(SecurityPolicy policy) {
-        return policy.audit()
-                .file()
-                .map(file -> file.toAbsolutePath().normalize().getParent())
-                .filter(directory -> policy.filesystem().roots().stream()
-                        .noneMatch(root -> directory.startsWith(root.path()) && root.access() != FileAccess.READ_ONLY));
+    private record AuditMount(Optional<Path> directory, Optional<String> problem) {}
+
+    private static AuditMount auditMount(SecurityPolicy policy) {
+        Optional<Path> file = policy.audit().file();
+        if (file.isEmpty()) {
+            return new AuditMount(Optional.empty(), Optional.empty());
+        }
+        if (!file.get().isAbsolute()) {
+            return new AuditMount(
+                    Optional.empty(),
+                    Optional.of("audit.file " + Untrusted.text(file.get().toString())
+                            + " is relative: in the image it would resolve under "
+                            + IMAGE_POLICY.substring(0, IMAGE_POLICY.lastIndexOf('/'))
+                            + ", on the read-only root; give an absolute path in a directory of its own"));
+        }
+        Path directory = file.get().normalize().getParent();
+        boolean inWritableRoot = policy.filesystem().roots().stream()
+                .anyMatch(root -> directory.startsWith(root.path()) && root.access() != FileAccess.READ_ONLY);
+        if (inWritableRoot) {
+            return new AuditMount(Optional.empty(), Optional.empty());
+        }
+        for (Path reserved : IMAGE_DIRECTORIES) {
+            boolean tmpChild = reserved.equals(Path.of("/tmp")) && !directory.equals(reserved);
+            if (!tmpChild && (directory.startsWith(reserved) || reserved.startsWith(directory))) {
+                return new AuditMount(
+                        Optional.empty(),
+                        Optional.of("the directory of audit.file "
+                                + Untrusted.text(file.get().toString()) + " cannot be mounted: it "
+                                + (reserved.startsWith(directory) ? "holds " : "lies in ") + reserved
+                                + ", which a mount would hide; put the audit file in a directory of its own,"
+                                + " such as /var/log/mcp-secure"));
+            }
+        }
+        return new AuditMount(Optional.of(directory), Optional.empty());
     }
 
     private static String dnsLabel(String name) {

@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
@@ -109,6 +112,44 @@ class ContainerProfileTest {
                 .contains("-v /srv/data:/srv/data")
                 .noneMatch(flag -> flag.contains("audit"));
         assertThat(ContainerProfile.kubernetes(insideRoot)).doesNotContain("name: audit");
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "audit.jsonl",
+                "logs/audit.jsonl",
+                "/tmp/audit.jsonl",
+                "/audit.jsonl",
+                "/etc/mcp/audit.jsonl",
+                "/app/audit.jsonl",
+                "/usr/local/audit.jsonl",
+                "/opt/audit.jsonl"
+            })
+    void anAuditFileWhereNoMountShouldGoIsNotMountedAndTheProfileSaysWhy(String file) {
+        SecurityPolicy policy = PolicyLoader.fromYaml(
+                "version: 1\nserver: {name: audited}\naudit: {file: \"" + file + "\"}\n", "audited.yaml");
+
+        assertThat(ContainerProfile.dockerRunFlags(policy)).noneMatch(flag -> flag.startsWith("-v "));
+        assertThat(ContainerProfile.kubernetes(policy)).doesNotContain("- name: audit\n");
+        assertThat(ContainerProfile.generate(policy))
+                .containsPattern("## docker run\n# (audit.file " + Pattern.quote(file)
+                        + " is relative|the directory of audit.file " + Pattern.quote(file) + " cannot be mounted)");
+    }
+
+    @Test
+    void theDockerfileStageBakesInWhatTheImageCheckExpects() {
+        SecurityPolicy policy = PolicyLoader.fromYaml(
+                "version: 1\nserver: {name: pinned}\npinning: {lockfile: /srv/policy/pinned.lock}\n", "pinned.yaml");
+
+        String dockerfile = ContainerProfile.dockerfile(policy);
+
+        assertThat(dockerfile)
+                .contains("COPY --chown=0:0 --chmod=0444 policy.yaml /app/policy.yaml\n")
+                .contains("COPY --chown=0:0 --chmod=0444 pinned.lock /app/pinned.lock\n")
+                .contains("/app/sbom.cdx.json")
+                .contains("dev.mcpsecure.server=\"pinned\"")
+                .contains("VOLUME [\"/tmp\"]\nUSER 65532:65532\n");
     }
 
     @Test

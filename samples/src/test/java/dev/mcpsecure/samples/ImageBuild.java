@@ -146,6 +146,11 @@ public final class ImageBuild {
         if (args.length != 3) {
             throw new IllegalArgumentException("usage: ImageBuild <samples dir> <module jar> <version>");
         }
+        if (!System.getProperty("os.arch").equals("amd64")) {
+            // the library paths (x86_64-linux-gnu) and the config's architecture are amd64's
+            throw new IllegalStateException("the sample images are built for amd64 only; this JDK runs on "
+                    + System.getProperty("os.arch") + ": build them on an amd64 machine or skip them with -DskipITs");
+        }
         long start = System.nanoTime();
         ImageBuild build = new ImageBuild(Path.of(args[0]).toAbsolutePath());
         build.buildAll(Path.of(args[1]), args[2]);
