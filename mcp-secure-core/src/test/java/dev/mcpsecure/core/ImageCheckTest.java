@@ -611,6 +611,70 @@ class ImageCheckTest {
                 .anySatisfy(line -> assertThat(line).contains("\\u001b[2Jx\\u000afake ok"));
     }
 
+    // layers Go's archive/tar (Docker, containerd) would read otherwise than a lax reader: refused
+
+    private List<String> checkRawLayer(byte[] layer) throws IOException {
+        ImageTars.Image built = good();
+        built.rawLayers.add(layer);
+        return ImageCheck.check(built.writeDockerSave(image), policy, MAIN);
+    }
+
+    private static final byte[] SHELL = bytes("\u007fELFshell");
+
+    static Stream<Arguments> layersReadersDisagreeOn() {
+        return Stream.of(
+                Arguments.of(
+                        "a GNU header whose time fields look like a prefix",
+                        ImageTars.rawTar(ImageTars.rawFile(
+                                ImageTars.header("usr/bin/sh", '0', 0755, 0, 0, SHELL.length, "", "ustar  \u0000", "1"),
+                                SHELL)),
+                        "layer 3 of 3 has /usr/bin/sh, a shell"),
+                Arguments.of(
+                        "another magic with a prefix",
+                        ImageTars.rawTar(ImageTars.rawFile(
+                                ImageTars.header("usr/bin/sh", '0', 0755, 0, 0, SHELL.length, "", "ustarX00", "opt"),
+                                SHELL)),
+                        "layer 3 of 3 cannot be read: a tar header with neither POSIX nor GNU magic but a name"
+                                + " prefix"),
+                Arguments.of(
+                        "two PAX headers in a row",
+                        ImageTars.rawTar(
+                                ImageTars.paxHeader('x', "path", "opt/harmless"),
+                                ImageTars.paxHeader('x', "mtime", "1"),
+                                ImageTars.rawFile(
+                                        ImageTars.header("usr/bin/sh", '0', 0755, 0, 0, SHELL.length, ""), SHELL)),
+                        "layer 3 of 3 cannot be read: two extended tar headers for one entry"),
+                Arguments.of(
+                        "a GNU sparse file by PAX",
+                        ImageTars.rawTar(
+                                ImageTars.paxHeader('x', "GNU.sparse.name", "usr/bin/sh"),
+                                ImageTars.rawFile(
+                                        ImageTars.header("opt/GNUSparseFile.0/harmless", '0', 0755, 0, 0, 5, ""),
+                                        bytes("shell"))),
+                        "layer 3 of 3 cannot be read: a PAX header for a GNU sparse file"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("layersReadersDisagreeOn")
+    void aLayerReadersDisagreeOnIsRefused(String name, byte[] layer, String problem) throws IOException {
+        List<String> lines = checkRawLayer(layer);
+
+        assertThat(lines).as(name).isNotEmpty().anySatisfy(line -> assertThat(line)
+                .startsWith(problem));
+        assertThat(lines).allSatisfy(line -> assertThat(line).doesNotContain("Exception"));
+    }
+
+    @Test
+    void aGnuHeaderDoesNotHideAPolicyChange() throws IOException {
+        byte[] evil = bytes("server:\n  name: imaged\ntools:\n  - name: \"*\"\n");
+        List<String> lines = checkRawLayer(ImageTars.rawTar(ImageTars.rawFile(
+                ImageTars.header("app/policy.yaml", '0', 0666, 65532, 65532, evil.length, "", "ustar  \u0000", "1"),
+                evil)));
+
+        assertThat(lines).anySatisfy(line -> assertThat(line)
+                .startsWith("the policy /app/policy.yaml in the image" + " differs"));
+    }
+
     // the command
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
