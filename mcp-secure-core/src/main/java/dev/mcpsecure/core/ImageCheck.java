@@ -462,8 +462,8 @@ public final class ImageCheck {
             if (config == null) {
                 return;
             }
-            checkConfig(config.path("config"));
-            List<String> diffIds = strings(config.path("rootfs").path("diff_ids"));
+            checkConfig(field(config, "config"));
+            List<String> diffIds = strings(field(field(config, "rootfs"), "diff_ids"));
             if (diffIds == null || diffIds.size() != layout.layers().size()) {
                 add(
                         Code.UNREADABLE,
@@ -554,21 +554,21 @@ public final class ImageCheck {
                     return null;
                 }
                 JsonNode image = manifest.get(0);
-                List<String> layers = strings(image.path("Layers"));
-                if (!image.path("Config").isString() || layers == null) {
+                List<String> layers = strings(field(image, "Layers"));
+                if (!field(image, "Config").isString() || layers == null) {
                     add(Code.UNREADABLE, "manifest.json does not name a Config and its Layers");
                     return null;
                 }
-                return new Layout(image.path("Config").asString(), layers);
+                return new Layout(field(image, "Config").asString(), layers);
             }
             if (outer.containsKey("/index.json")) {
                 JsonNode index = json(channel, size, outer, "index.json", "index.json");
                 for (int depth = 0; index != null && depth < 3; depth++) {
                     List<JsonNode> manifests = new ArrayList<>();
-                    for (JsonNode manifest : index.path("manifests")) {
+                    for (JsonNode manifest : field(index, "manifests")) {
                         // BuildKit's provenance and SBOM attestations ride along as manifests of their own
                         if (!"attestation-manifest"
-                                .equals(manifest.path("annotations")
+                                .equals(field(manifest, "annotations")
                                         .path("vnd.docker.reference.type")
                                         .asString(""))) {
                             manifests.add(manifest);
@@ -585,7 +585,7 @@ public final class ImageCheck {
                                         + " images or platforms; save exactly one image per tarball to verify it");
                         return null;
                     }
-                    String blob = blob(manifests.get(0).path("digest"), "index.json");
+                    String blob = blob(field(manifests.get(0), "digest"), "index.json");
                     if (blob == null) {
                         return null;
                     }
@@ -593,18 +593,18 @@ public final class ImageCheck {
                     if (manifest == null) {
                         return null;
                     }
-                    if (manifest.has("manifests")) {
+                    if (!field(manifest, "manifests").isMissingNode()) {
                         index = manifest; // an image index: one level down
                         continue;
                     }
-                    String config = blob(manifest.path("config").path("digest"), "the image manifest");
+                    String config = blob(field(field(manifest, "config"), "digest"), "the image manifest");
                     List<String> layers = new ArrayList<>();
-                    if (!manifest.path("layers").isArray()) {
+                    if (!field(manifest, "layers").isArray()) {
                         add(Code.UNREADABLE, "the image manifest lists no layers");
                         return null;
                     }
-                    for (JsonNode layer : manifest.path("layers")) {
-                        String name = blob(layer.path("digest"), "the image manifest");
+                    for (JsonNode layer : field(manifest, "layers")) {
+                        String name = blob(field(layer, "digest"), "the image manifest");
                         if (name == null) {
                             return null;
                         }
@@ -684,12 +684,22 @@ public final class ImageCheck {
                 add(Code.UNREADABLE, what + " does not match its digest: the tarball was changed after it was made");
                 return null;
             }
+            JsonNode tree;
             try {
-                return JSON.readTree(bytes);
+                tree = JSON.readTree(bytes);
             } catch (JacksonException e) {
                 add(Code.UNREADABLE, what + " is not valid JSON");
                 return null;
             }
+            String twins = caseTwins(tree);
+            if (twins != null) {
+                add(
+                        Code.UNREADABLE,
+                        what + " has the keys " + twins + " in one object, equal but for case: Go's JSON reader"
+                                + " (Docker, containerd) takes them as one and the last wins; a hostile image?");
+                return null;
+            }
+            return tree;
         }
 
         /** A SHA-256 digest when {@code entry} is a content-addressed blob, else {@code null}. */
@@ -945,7 +955,8 @@ public final class ImageCheck {
         }
 
         private void checkConfig(JsonNode config) {
-            String user = config.path("User").isString() ? config.path("User").asString() : "";
+            String user =
+                    field(config, "User").isString() ? field(config, "User").asString() : "";
             String uid = user.contains(":") ? user.substring(0, user.indexOf(':')) : user;
             if (user.isEmpty()) {
                 add(Code.USER, "the image runs as root (no User): set USER " + expected.user());
@@ -962,21 +973,21 @@ public final class ImageCheck {
             } else if (!user.equals(expected.user())) {
                 add(Code.USER, "the image's User is '" + Untrusted.text(user) + "', expected " + expected.user());
             }
-            List<String> entrypoint = strings(config.path("Entrypoint"));
+            List<String> entrypoint = strings(field(config, "Entrypoint"));
             if (!expected.entrypoint().equals(entrypoint)) {
                 add(
                         Code.ENTRYPOINT,
-                        "the Entrypoint is " + show(config.path("Entrypoint")) + ", expected "
+                        "the Entrypoint is " + show(field(config, "Entrypoint")) + ", expected "
                                 + show(JSON.valueToTree(expected.entrypoint())));
             }
-            JsonNode cmd = config.path("Cmd");
+            JsonNode cmd = field(config, "Cmd");
             if (!cmd.isMissingNode() && !cmd.isNull() && !(cmd.isArray() && cmd.isEmpty())) {
                 add(
                         Code.CMD,
                         "the image has a Cmd " + show(cmd)
                                 + ", which would be appended to the entry point as arguments: set CMD []");
             }
-            JsonNode labels = config.path("Labels");
+            JsonNode labels = field(config, "Labels");
             for (Map.Entry<String, String> label : expected.labels().entrySet()) {
                 JsonNode value = labels.path(label.getKey());
                 if (!value.isString()) {
@@ -997,7 +1008,7 @@ public final class ImageCheck {
                     add(Code.LABEL, "the label " + label + " is missing or empty: the build must set it");
                 }
             }
-            JsonNode volumes = config.path("Volumes");
+            JsonNode volumes = field(config, "Volumes");
             for (String volume : expected.volumes()) {
                 if (!volumes.has(volume)) {
                     add(Code.VOLUME, "the volume " + volume + " is missing: add VOLUME " + volume);
@@ -1099,6 +1110,60 @@ public final class ImageCheck {
         while (in.read(sink, 0, sink.length) >= 0) {
             // discard
         }
+    }
+
+    /**
+     * Two keys of one object anywhere in {@code tree} that Go's {@code encoding/json} matches as
+     * one struct field (equal under simple case folding), as {@code 'A' and 'a'}; or {@code null}.
+     */
+    static String caseTwins(JsonNode tree) {
+        Deque<JsonNode> todo = new ArrayDeque<>();
+        todo.push(tree);
+        while (!todo.isEmpty()) {
+            JsonNode node = todo.pop();
+            if (node.isObject()) {
+                Map<String, String> seen = new HashMap<>();
+                for (Map.Entry<String, JsonNode> property : node.properties()) {
+                    String other = seen.putIfAbsent(fold(property.getKey()), property.getKey());
+                    if (other != null) {
+                        return "'" + Untrusted.text(other, 100) + "' and '" + Untrusted.text(property.getKey(), 100)
+                                + "'";
+                    }
+                }
+            }
+            if (node.isContainer()) {
+                for (JsonNode child : node) {
+                    todo.push(child);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** {@code name} case-folded about as Go's {@code encoding/json} folds keys (it also folds ſ and the Kelvin sign). */
+    private static String fold(String name) {
+        StringBuilder folded = new StringBuilder(name.length());
+        name.codePoints().forEach(cp -> folded.appendCodePoint(Character.toLowerCase(Character.toUpperCase(cp))));
+        return folded.toString();
+    }
+
+    /**
+     * The member {@code name} of {@code node} as Go's {@code encoding/json} finds a struct field:
+     * an exact key, else one equal under case folding (objects with two such keys are refused
+     * first); missing when there is none.
+     */
+    private static JsonNode field(JsonNode node, String name) {
+        JsonNode exact = node.path(name);
+        if (!exact.isMissingNode() || !node.isObject()) {
+            return exact;
+        }
+        String folded = fold(name);
+        for (Map.Entry<String, JsonNode> property : node.properties()) {
+            if (fold(property.getKey()).equals(folded)) {
+                return property.getValue();
+            }
+        }
+        return exact;
     }
 
     private static List<String> strings(JsonNode node) {

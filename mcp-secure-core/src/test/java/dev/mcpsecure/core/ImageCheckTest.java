@@ -521,6 +521,74 @@ class ImageCheckTest {
         assertThat(ImageCheck.check(image, policy, MAIN)).containsExactly("the image config is not valid JSON");
     }
 
+    /** The good image's config with {@code change} made to its {@code config} object. */
+    private static byte[] configWith(ImageTars.Image built, Consumer<tools.jackson.databind.node.ObjectNode> change) {
+        tools.jackson.databind.node.ObjectNode root =
+                (tools.jackson.databind.node.ObjectNode) ImageTars.JSON.readTree(built.config());
+        change.accept((tools.jackson.databind.node.ObjectNode) root.get("config"));
+        return ImageTars.JSON.writeValueAsBytes(root);
+    }
+
+    @Test
+    void keysEqualButForCaseInTheConfigAreAProblem() throws IOException {
+        ImageTars.Image built = good();
+        built.writeDockerSave(image, configWith(built, config -> {
+            config.put("user", "0:0");
+            config.putArray("cmd").add("-version");
+        }));
+
+        assertThat(ImageCheck.check(image, policy, MAIN))
+                .containsExactly("the image config has the keys 'User' and 'user' in one object, equal but for case:"
+                        + " Go's JSON reader (Docker, containerd) takes them as one and the last wins; a hostile"
+                        + " image?");
+    }
+
+    @Test
+    void keysEqualButForCaseDeepInTheConfigAreAProblem() throws IOException {
+        ImageTars.Image built = good();
+        built.writeDockerSave(image, configWith(built, config -> config.putObject("Healthcheck")
+                .put("Test", "a")
+                .put("teſt", "b")));
+
+        assertThat(ImageCheck.check(image, policy, MAIN))
+                .singleElement()
+                .asString()
+                .startsWith("the image config has the keys 'Test' and 'te");
+    }
+
+    @Test
+    void aCmdInLowerCaseIsACmd() throws IOException {
+        ImageTars.Image built = good();
+        built.writeDockerSave(
+                image, configWith(built, config -> config.putArray("cmd").add("--debug")));
+
+        assertThat(ImageCheck.check(image, policy, MAIN))
+                .containsExactly("the image has a Cmd [\"--debug\"], which would be appended to the entry point as"
+                        + " arguments: set CMD []");
+    }
+
+    @Test
+    void keysEqualButForCaseInTheManifestAreAProblem() throws IOException {
+        ImageTars.Image built = good();
+        Path file = image;
+        List<Entry> outer = new ArrayList<>();
+        List<String> names = List.of("layer0/layer.tar", "layer1/layer.tar");
+        for (int i = 0; i < names.size(); i++) {
+            outer.add(Entry.file(names.get(i), built.layerBlobs().get(i), 0644, 0));
+        }
+        outer.add(Entry.file("config.json", built.config(), 0644, 0));
+        outer.add(Entry.file(
+                "manifest.json",
+                "[{\"Config\":\"config.json\",\"Layers\":[\"layer0/layer.tar\",\"layer1/layer.tar\"],"
+                        + "\"layers\":[\"layer0/layer.tar\"]}]"));
+        Files.write(file, ImageTars.tar(outer));
+
+        assertThat(ImageCheck.check(file, policy, MAIN))
+                .containsExactly("manifest.json has the keys 'Layers' and 'layers' in one object, equal but for case:"
+                        + " Go's JSON reader (Docker, containerd) takes them as one and the last wins; a hostile"
+                        + " image?");
+    }
+
     @Test
     void aConfigOverOneMebibyteIsAProblem() throws IOException {
         good().writeDockerSave(image, new byte[(1 << 20) + 1]);
