@@ -424,6 +424,10 @@ public final class ImageCheck {
         private final List<Finding> findings = new ArrayList<>();
         private final Set<String> flagged = new LinkedHashSet<>();
         private final TreeMap<String, Node> app = new TreeMap<>();
+        /** The image's symlinks so far, by path, with their targets as written. */
+        private final TreeMap<String, String> symlinks = new TreeMap<>();
+
+        private final Map<String, Integer> symlinkLayer = new HashMap<>();
         private int dropped;
         private final long maxUnpacked;
         private long unpacked;
@@ -781,6 +785,7 @@ public final class ImageCheck {
                 if (path.equals("/")) {
                     continue;
                 }
+                links(layerEntry, path, index, where);
                 flagTools(layerEntry, path, where);
                 apply(layerEntry, path, index, tar);
             }
@@ -837,6 +842,84 @@ public final class ImageCheck {
             }
         }
 
+        /**
+         * Refuses an entry written through a symlinked parent folder (an engine resolves the
+         * parent inside the root and writes where the link points) and a hard link to a file the
+         * check is about (an engine applies the link's owner and mode to the shared inode); then
+         * keeps the image's symlinks, across the layers in order, up to date.
+         */
+        private void links(TarReader.Entry entry, String path, int layer, String where) throws ImageFormatException {
+            String through = symlinkAbove(path);
+            if (through != null) {
+                flag(
+                        Code.UNREADABLE,
+                        path,
+                        where + " writes " + Untrusted.text(path) + " through the symlink " + Untrusted.text(through)
+                                + " (to " + Untrusted.text(symlinks.get(through)) + "): an engine follows it and"
+                                + " writes elsewhere; a hostile image?");
+            }
+            if (entry.type() == '1') {
+                String target = normalize(entry.linkName());
+                String targetThrough = target == null ? null : symlinkAbove(target);
+                Baked file = target == null ? null : bakedByPath.get(target);
+                if (target == null) {
+                    flag(
+                            Code.UNREADABLE,
+                            path,
+                            where + " has a hard link " + Untrusted.text(path) + " to '"
+                                    + Untrusted.text(entry.linkName()) + "', which leaves the image's root");
+                } else if (targetThrough != null) {
+                    flag(
+                            Code.UNREADABLE,
+                            path,
+                            where + " has a hard link " + Untrusted.text(path) + " to " + Untrusted.text(target)
+                                    + " through the symlink " + Untrusted.text(targetThrough) + ": a hostile image?");
+                } else if (file != null || target.equals(APP) || target.startsWith(APP + "/")) {
+                    flag(
+                            file != null ? file.code() : Code.UNREADABLE,
+                            path,
+                            where + " has a hard link " + Untrusted.text(path) + " to " + Untrusted.text(target)
+                                    + ": an engine gives the shared file the link's owner and mode ("
+                                    + "uid " + entry.uid() + ", " + String.format(Locale.ROOT, "0%o", entry.mode())
+                                    + "); link nothing to " + APP + " or the files the policy names");
+                }
+            }
+            int slash = path.lastIndexOf('/');
+            String folder = slash == 0 ? "" : path.substring(0, slash);
+            String base = path.substring(slash + 1);
+            if (base.equals(".wh..wh..opq")) {
+                symlinks.subMap(folder + "/", folder + "/" + Character.MAX_VALUE)
+                        .entrySet()
+                        .removeIf(link -> symlinkLayer.getOrDefault(link.getKey(), layer) < layer);
+                return;
+            }
+            String target = base.startsWith(".wh.") ? folder + "/" + base.substring(4) : path;
+            symlinks.remove(target);
+            if (!entry.isDirectory() || base.startsWith(".wh.")) {
+                symlinks.subMap(target + "/", target + "/" + Character.MAX_VALUE)
+                        .clear();
+            }
+            if (entry.type() == '2' && !base.startsWith(".wh.")) {
+                keptChars += path.length() + entry.linkName().length();
+                if (symlinks.size() >= MAX_ENTRIES_KEPT || keptChars > MAX_NAME_CHARS_KEPT) {
+                    throw new ImageFormatException("too many symlinks, or names too long");
+                }
+                symlinks.put(path, entry.linkName());
+                symlinkLayer.put(path, layer);
+            }
+        }
+
+        /** The nearest folder above {@code path} that is a symlink now, or {@code null}. */
+        private String symlinkAbove(String path) {
+            for (int i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) {
+                String above = path.substring(0, i);
+                if (symlinks.containsKey(above)) {
+                    return above;
+                }
+            }
+            return null;
+        }
+
         private void flagTools(TarReader.Entry entry, String path, String where) {
             if (entry.isDirectory()) {
                 return;
@@ -850,7 +933,22 @@ public final class ImageCheck {
             boolean inBin = BIN_DIRS.contains(folder);
             String link = entry.isLink() ? entry.linkName() : "";
             String linkBase = link.substring(link.lastIndexOf('/') + 1);
-            if (busybox || (inBin && SHELLS.contains(base))) {
+            String linkTarget = entry.type() == '1' ? normalize(link) : null;
+            boolean hardLinkInBin = linkTarget != null
+                    && BIN_DIRS.contains(linkTarget.substring(0, Math.max(linkTarget.lastIndexOf('/'), 0)));
+            if (hardLinkInBin && SHELLS.contains(linkBase)) {
+                flag(
+                        Code.SHELL,
+                        path,
+                        where + " has " + Untrusted.text(path) + ", a hard link to " + Untrusted.text(linkTarget)
+                                + " (a shell): build the final stage from a base with no shell");
+            } else if (hardLinkInBin && PACKAGE_MANAGERS.contains(linkBase)) {
+                flag(
+                        Code.PACKAGE_MANAGER,
+                        path,
+                        where + " has " + Untrusted.text(path) + ", a hard link to " + Untrusted.text(linkTarget)
+                                + " (a package manager): build the final stage from a base with none");
+            } else if (busybox || (inBin && SHELLS.contains(base))) {
                 flag(
                         Code.SHELL,
                         path,

@@ -269,6 +269,41 @@ class ImageCheckTest {
                                 image.layers.add(List.of(Entry.dir("app/lib/"), Entry.whiteout("app/lib", ".wh..opq"))),
                         "no jar in /app/lib"),
                 bad(
+                        "a shell written through a symlinked folder",
+                        image -> image.layers.add(
+                                List.of(Entry.symlink("x", "usr/bin"), Entry.file("x/sh", bytes("ELF"), 0755, 0))),
+                        "layer 3 of 3 writes /x/sh through the symlink /x (to usr/bin): an engine follows it"),
+                bad(
+                        "the policy written through a symlinked folder",
+                        image -> image.layers.add(List.of(
+                                Entry.symlink("y", "app"),
+                                Entry.file("y/policy.yaml", bytes("tools:\n  - name: \"*\"\n"), 0666, 65532))),
+                        "layer 3 of 3 writes /y/policy.yaml through the symlink /y (to app)"),
+                bad(
+                        "through a symlink an earlier layer made",
+                        image -> {
+                            image.layers.add(List.of(Entry.symlink("opt/tools", "/usr/bin")));
+                            image.layers.add(List.of(Entry.file("opt/tools/bash", "ELF")));
+                        },
+                        "layer 4 of 4 writes /opt/tools/bash through the symlink /opt/tools (to /usr/bin)"),
+                bad(
+                        "a hard link that chowns the policy",
+                        image -> image.layers.add(List.of(
+                                Entry.dir("tmp/"),
+                                new Entry("tmp/p", '1', 0666, 65532, 65532, new byte[0], "app/policy.yaml", -1))),
+                        "layer 3 of 3 has a hard link /tmp/p to /app/policy.yaml: an engine gives the shared file"
+                                + " the link's owner and mode (uid 65532, 0666)"),
+                bad(
+                        "a hard link to a jar",
+                        image -> image.layers.add(List.of(
+                                new Entry("tmp/j", '1', 0666, 65532, 65532, new byte[0], "/app/lib/server.jar", -1))),
+                        "layer 3 of 3 has a hard link /tmp/j to /app/lib/server.jar"),
+                bad(
+                        "a hard link to a shell",
+                        image -> image.layers.add(
+                                List.of(new Entry("opt/run", '1', 0755, 0, 0, new byte[0], "usr/bin/sh", -1))),
+                        "layer 3 of 3 has /opt/run, a hard link to /usr/bin/sh (a shell)"),
+                bad(
                         "several problems at once",
                         image -> {
                             image.user = "0";
@@ -306,6 +341,26 @@ class ImageCheckTest {
         }
         assertThat(lines)
                 .allSatisfy(line -> assertThat(line).doesNotContain("\n").doesNotContain("Exception"));
+    }
+
+    @Test
+    void mergedUsrSymlinksInTheBaseAreNoProblem() throws IOException {
+        ImageTars.Image built = good();
+        built.layers
+                .get(0)
+                .addAll(
+                        0,
+                        List.of(
+                                Entry.symlink("bin", "usr/bin"),
+                                Entry.symlink("lib", "usr/lib"),
+                                Entry.symlink("lib64", "usr/lib64"),
+                                Entry.symlink("sbin", "usr/sbin")));
+        built.layers.get(0).add(Entry.file("usr/lib/libc.so.6", "ELF"));
+        // a folder in place of a symlink replaces it: writing below it is fine
+        built.layers.add(List.of(Entry.symlink("opt/x", "/usr/lib")));
+        built.layers.add(List.of(Entry.dir("opt/x/"), Entry.file("opt/x/data", "x")));
+
+        assertThat(check(built)).isEmpty();
     }
 
     @Test
