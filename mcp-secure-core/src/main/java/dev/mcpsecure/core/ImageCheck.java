@@ -540,41 +540,94 @@ public final class ImageCheck {
             return entries;
         }
 
+        /**
+         * The image's config and layers. When the tarball has both manifest.json and index.json
+         * (Docker may read the one, containerd reads the other when oci-layout is there), both
+         * must name the same config and the same layers.
+         */
         private Layout layout(FileChannel channel, long size, Map<String, TarReader.Entry> outer) throws IOException {
-            if (outer.containsKey("/manifest.json")) {
-                JsonNode manifest = json(channel, size, outer, "manifest.json", "manifest.json");
-                if (manifest == null) {
-                    return null;
-                }
-                if (!manifest.isArray() || manifest.isEmpty()) {
-                    add(Code.UNREADABLE, "manifest.json lists no image");
-                    return null;
-                }
-                if (manifest.size() > 1) {
-                    add(
-                            Code.UNREADABLE,
-                            "the tarball holds " + manifest.size()
-                                    + " images; save exactly one image per tarball to verify it");
-                    return null;
-                }
-                JsonNode image = manifest.get(0);
-                List<String> layers = strings(field(image, "Layers"));
-                if (!field(image, "Config").isString() || layers == null) {
-                    add(Code.UNREADABLE, "manifest.json does not name a Config and its Layers");
-                    return null;
-                }
-                return new Layout(field(image, "Config").asString(), layers);
+            boolean docker = outer.containsKey("/manifest.json");
+            boolean oci = outer.containsKey("/index.json");
+            if (!docker || !oci) {
+                return docker ? dockerLayout(channel, size, outer) : ociLayout(channel, size, outer);
             }
+            Layout fromManifest = dockerLayout(channel, size, outer);
+            Layout fromIndex = fromManifest == null ? null : ociLayout(channel, size, outer);
+            if (fromIndex == null) {
+                return null;
+            }
+            boolean same = fromManifest.layers().size() == fromIndex.layers().size()
+                    && sameBlob(outer, fromManifest.config(), fromIndex.config());
+            for (int i = 0; same && i < fromIndex.layers().size(); i++) {
+                same = sameBlob(
+                        outer, fromManifest.layers().get(i), fromIndex.layers().get(i));
+            }
+            if (!same) {
+                add(
+                        Code.UNREADABLE,
+                        "manifest.json and index.json name different configs or layers: Docker may load the one"
+                                + " and containerd the other; save the image again");
+                return null;
+            }
+            return fromManifest;
+        }
+
+        /** Whether two names in the tarball are, after links, one entry. */
+        private static boolean sameBlob(Map<String, TarReader.Entry> outer, String one, String other) {
+            TarReader.Entry first = follow(outer, one);
+            TarReader.Entry second = follow(outer, other);
+            return first != null && second != null && first.dataOffset() == second.dataOffset();
+        }
+
+        private Layout dockerLayout(FileChannel channel, long size, Map<String, TarReader.Entry> outer)
+                throws IOException {
+            JsonNode manifest = json(channel, size, outer, "manifest.json", "manifest.json");
+            if (manifest == null) {
+                return null;
+            }
+            if (!manifest.isArray() || manifest.isEmpty()) {
+                add(Code.UNREADABLE, "manifest.json lists no image");
+                return null;
+            }
+            if (manifest.size() > 1) {
+                add(
+                        Code.UNREADABLE,
+                        "the tarball holds " + manifest.size()
+                                + " images; save exactly one image per tarball to verify it");
+                return null;
+            }
+            JsonNode image = manifest.get(0);
+            List<String> layers = strings(field(image, "Layers"));
+            if (!field(image, "Config").isString() || layers == null) {
+                add(Code.UNREADABLE, "manifest.json does not name a Config and its Layers");
+                return null;
+            }
+            return new Layout(field(image, "Config").asString(), layers);
+        }
+
+        private Layout ociLayout(FileChannel channel, long size, Map<String, TarReader.Entry> outer)
+                throws IOException {
             if (outer.containsKey("/index.json")) {
                 JsonNode index = json(channel, size, outer, "index.json", "index.json");
                 for (int depth = 0; index != null && depth < 3; depth++) {
                     List<JsonNode> manifests = new ArrayList<>();
                     for (JsonNode manifest : field(index, "manifests")) {
-                        // BuildKit's provenance and SBOM attestations ride along as manifests of their own
-                        if (!"attestation-manifest"
-                                .equals(field(manifest, "annotations")
-                                        .path("vnd.docker.reference.type")
-                                        .asString(""))) {
+                        // BuildKit's provenance and SBOM attestations ride along as manifests of their
+                        // own, marked so and for the platform unknown/unknown; anything else is an image
+                        JsonNode platform = field(manifest, "platform");
+                        boolean attestation = "attestation-manifest"
+                                        .equals(field(manifest, "annotations")
+                                                .path("vnd.docker.reference.type")
+                                                .asString(""))
+                                && (platform.isMissingNode()
+                                        || platform.isNull()
+                                        || ("unknown"
+                                                        .equals(field(platform, "os")
+                                                                .asString(""))
+                                                && "unknown"
+                                                        .equals(field(platform, "architecture")
+                                                                .asString(""))));
+                        if (!attestation) {
                             manifests.add(manifest);
                         }
                     }
@@ -635,6 +688,27 @@ public final class ImageCheck {
                 return null;
             }
             return "blobs/sha256/" + text.substring("sha256:".length());
+        }
+
+        /** The file {@code name} names, following links in the tarball; {@code null} when there is none. */
+        private static TarReader.Entry follow(Map<String, TarReader.Entry> outer, String name) {
+            String path = normalize(name);
+            for (int depth = 0; path != null && depth <= MAX_LINK_DEPTH; depth++) {
+                TarReader.Entry entry = outer.get(path);
+                if (entry == null || entry.isFile()) {
+                    return entry;
+                }
+                if (entry.type() == '2') {
+                    String parent = path.substring(0, path.lastIndexOf('/'));
+                    path = normalize(
+                            entry.linkName().startsWith("/") ? entry.linkName() : parent + "/" + entry.linkName());
+                } else if (entry.type() == '1') {
+                    path = normalize(entry.linkName());
+                } else {
+                    return null;
+                }
+            }
+            return null;
         }
 
         /** The entry {@code name} names, following links in the tarball; {@code null} after a finding. */

@@ -130,6 +130,47 @@ class ImageCheckTest {
     }
 
     @Test
+    void anAttestationMarkForARealPlatformIsASecondImage() throws IOException {
+        ImageTars.Image built = good();
+        built.moreIndexEntries.add(Map.of(
+                "mediaType",
+                "application/vnd.oci.image.manifest.v1+json",
+                "digest",
+                "sha256:" + "a".repeat(64),
+                "size",
+                1,
+                "annotations",
+                Map.of("vnd.docker.reference.type", "attestation-manifest"),
+                "platform",
+                Map.of("os", "linux", "architecture", "amd64")));
+
+        assertThat(ImageCheck.check(built.writeOciLayout(image), policy, MAIN))
+                .containsExactly(
+                        "the tarball holds 2 images or platforms; save exactly one image per tarball to verify it");
+    }
+
+    @Test
+    void manifestJsonBesideAnIndexNamingTheSameImagePasses() throws IOException {
+        ImageTars.Image built = good();
+        built.alsoManifestJson = true;
+
+        assertThat(ImageCheck.check(built.writeOciLayout(image), policy, MAIN)).isEmpty();
+    }
+
+    @Test
+    void manifestJsonAndAnIndexNamingDifferentConfigsAreAProblem() throws IOException {
+        ImageTars.Image root = good();
+        root.user = "0:0";
+        ImageTars.Image built = good();
+        built.alsoManifestJson = true;
+        built.ociConfig = root.config(); // what containerd runs; Docker's manifest.json names the good one
+
+        assertThat(ImageCheck.check(built.writeOciLayout(image), policy, MAIN))
+                .containsExactly("manifest.json and index.json name different configs or layers: Docker may load the"
+                        + " one and containerd the other; save the image again");
+    }
+
+    @Test
     void twoPlatformsInAnOciLayoutAreAProblem() throws IOException {
         ImageTars.Image built = good();
         built.moreIndexEntries.add(Map.of(

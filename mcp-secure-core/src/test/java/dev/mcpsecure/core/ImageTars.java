@@ -182,6 +182,10 @@ final class ImageTars {
         List<List<Entry>> diffIdLayers;
         /** Layers given as raw tar bytes, added after {@link #layers}. */
         final List<byte[]> rawLayers = new ArrayList<>();
+        /** Whether an OCI layout also has a manifest.json, as docker save (25 and later) writes. */
+        boolean alsoManifestJson;
+        /** The config an OCI layout's index.json names, when not the one manifest.json names. */
+        byte[] ociConfig;
         /** More entries of an OCI layout's index.json, after the image's own. */
         final List<Map<String, Object>> moreIndexEntries = new ArrayList<>();
 
@@ -265,8 +269,24 @@ final class ImageTars {
                         "size",
                         blob.length));
             }
-            byte[] config = config();
+            byte[] config = ociConfig != null ? ociConfig : config();
             outer.add(Entry.file("blobs/sha256/" + sha256(config), config, 0644, 0));
+            if (alsoManifestJson) {
+                byte[] dockerConfig = config();
+                if (ociConfig != null) {
+                    outer.add(Entry.file("blobs/sha256/" + sha256(dockerConfig), dockerConfig, 0644, 0));
+                }
+                List<String> layerNames = new ArrayList<>();
+                for (byte[] blob : layerBlobs()) {
+                    layerNames.add("blobs/sha256/" + sha256(blob));
+                }
+                outer.add(Entry.file(
+                        "manifest.json",
+                        JSON.writeValueAsBytes(List.of(
+                                Map.of("Config", "blobs/sha256/" + sha256(dockerConfig), "Layers", layerNames))),
+                        0644,
+                        0));
+            }
             byte[] manifest = JSON.writeValueAsBytes(Map.of(
                     "schemaVersion",
                     2,
