@@ -421,6 +421,9 @@ public final class ImageCheck {
         private final ContainerProfile.Image expected;
         private final List<Baked> baked;
         private final Map<String, Baked> bakedByPath = new HashMap<>();
+        /** /app, /app/lib and the baked files' folders: each must be root's and writable by no one else. */
+        private final Map<String, Code> folders = new TreeMap<>();
+
         private final List<Finding> findings = new ArrayList<>();
         private final Set<String> flagged = new LinkedHashSet<>();
         private final TreeMap<String, Node> app = new TreeMap<>();
@@ -438,6 +441,14 @@ public final class ImageCheck {
             this.maxUnpacked = maxUnpacked;
             this.baked = baked;
             baked.forEach(file -> bakedByPath.put(file.path(), file));
+            folders.put(APP, Code.POLICY);
+            folders.put(ContainerProfile.IMAGE_LIB, Code.JARS);
+            for (Baked file : baked) {
+                String parent = file.path().substring(0, file.path().lastIndexOf('/'));
+                if (!parent.isEmpty()) {
+                    folders.putIfAbsent(parent, file.code());
+                }
+            }
         }
 
         void add(Code code, String message) {
@@ -1070,7 +1081,10 @@ public final class ImageCheck {
             if (!entry.isDirectory()) {
                 remove(path, false); // a file or link in place of a folder hides what was in it
             }
-            if (!path.equals(APP) && !path.startsWith(APP + "/") && !bakedByPath.containsKey(path)) {
+            if (!path.equals(APP)
+                    && !path.startsWith(APP + "/")
+                    && !bakedByPath.containsKey(path)
+                    && !folders.containsKey(path)) {
                 return;
             }
             keptChars += path.length();
@@ -1189,6 +1203,22 @@ public final class ImageCheck {
         }
 
         private void checkFiles() {
+            for (Map.Entry<String, Code> folder : folders.entrySet()) {
+                Node node = app.get(folder.getKey());
+                if (node == null) {
+                    continue; // not in the tarball: an engine makes it root's, 0755
+                }
+                String what = "the folder " + folder.getKey();
+                if (!node.entry.isDirectory()) {
+                    add(folder.getValue(), what + " is not a directory in the image (a link or file)");
+                } else if (node.entry.uid() != 0 || (node.entry.mode() & 022) != 0) {
+                    add(
+                            folder.getValue(),
+                            what + " is owned by uid " + node.entry.uid() + " with mode "
+                                    + String.format(Locale.ROOT, "0%o", node.entry.mode())
+                                    + ": the server could replace the files in it; make it root's, mode 0555");
+                }
+            }
             for (Baked file : baked) {
                 Node node = app.get(file.path());
                 String what = file.what() + " " + file.path();
@@ -1236,10 +1266,24 @@ public final class ImageCheck {
             int jars = 0;
             int changeable = 0;
             String first = null;
+            int odd = 0;
+            String firstOdd = null;
             for (Map.Entry<String, Node> entry :
                     app.subMap(lib, lib + Character.MAX_VALUE).entrySet()) {
                 String name = entry.getKey().substring(lib.length());
                 TarReader.Entry jar = entry.getValue().entry;
+                if (!jar.isFile() && !jar.isDirectory()) {
+                    odd++;
+                    firstOdd = firstOdd != null
+                            ? firstOdd
+                            : Untrusted.text(name)
+                                    + (jar.type() == '2'
+                                            ? ", a symlink to " + Untrusted.text(jar.linkName())
+                                            : jar.type() == '1'
+                                                    ? ", a hard link to " + Untrusted.text(jar.linkName())
+                                                    : ", type '" + Untrusted.text(String.valueOf(jar.type())) + "'");
+                    continue;
+                }
                 if (!jar.isFile()
                         || name.contains("/")
                         || !name.toLowerCase(Locale.ROOT).endsWith(".jar")) {
@@ -1253,6 +1297,12 @@ public final class ImageCheck {
                             : Untrusted.text(name) + " uid " + jar.uid() + " mode "
                                     + String.format(Locale.ROOT, "0%o", jar.mode());
                 }
+            }
+            if (odd > 0) {
+                add(
+                        Code.JARS,
+                        odd + " entries in " + ContainerProfile.IMAGE_LIB + " are not regular files (first: " + firstOdd
+                                + "): copy the jars there as files");
             }
             if (jars == 0) {
                 add(Code.JARS, "no jar in " + ContainerProfile.IMAGE_LIB + ": copy the server's jars there");

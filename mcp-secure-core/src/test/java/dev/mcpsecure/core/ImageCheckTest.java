@@ -345,6 +345,33 @@ class ImageCheckTest {
                                 List.of(new Entry("opt/run", '1', 0755, 0, 0, new byte[0], "usr/bin/sh", -1))),
                         "layer 3 of 3 has /opt/run, a hard link to /usr/bin/sh (a shell)"),
                 bad(
+                        "a symlink in /app/lib",
+                        image -> appLayer(image).add(Entry.symlink("app/lib/evil.jar", "/var/log/mcp/evil.jar")),
+                        "1 entries in /app/lib are not regular files (first: evil.jar, a symlink to"
+                                + " /var/log/mcp/evil.jar): copy the jars there as files"),
+                bad(
+                        "a hard link and a device in /app/lib",
+                        image -> appLayer(image)
+                                .addAll(List.of(
+                                        new Entry("app/lib/a.jar", '1', 0444, 0, 0, new byte[0], "etc/passwd", -1),
+                                        new Entry("app/lib/b.jar", '3', 0666, 0, 0, new byte[0], "", -1))),
+                        "2 entries in /app/lib are not regular files (first: a.jar, a hard link to etc/passwd)"),
+                bad(
+                        "/app the server user's and writable",
+                        image ->
+                                appLayer(image).set(0, new Entry("app/", '5', 0777, 65532, 65532, new byte[0], "", -1)),
+                        "the folder /app is owned by uid 65532 with mode 0777: the server could replace the files"
+                                + " in it"),
+                bad(
+                        "/app/lib group-writable",
+                        image -> appLayer(image).set(1, new Entry("app/lib/", '5', 0775, 0, 0, new byte[0], "", -1)),
+                        "the folder /app/lib is owned by uid 0 with mode 0775"),
+                bad(
+                        "/app handed over by a later layer",
+                        image -> image.layers.add(
+                                List.of(new Entry("app/", '5', 0755, 65532, 65532, new byte[0], "", -1))),
+                        "the folder /app is owned by uid 65532 with mode 0755"),
+                bad(
                         "several problems at once",
                         image -> {
                             image.user = "0";
