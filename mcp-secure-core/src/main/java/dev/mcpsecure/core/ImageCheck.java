@@ -64,6 +64,19 @@ import tools.jackson.databind.json.JsonMapper;
  *       #MAX_JSON_BYTES} bytes, the unpacked layers to {@link #MAX_UNPACKED_BYTES} in all, and no
  *       entry body is read that a check does not need; the config's {@code rootfs.diff_ids} match
  *       the layers, and every blob named {@code blobs/sha256/<hex>} has that digest;
+ *   <li>what a container engine (Docker, containerd: Go's {@code archive/tar} and {@code
+ *       encoding/json}) would read otherwise is refused, not guessed at: a tar header whose name
+ *       prefix counts only for some readers (a prefix with a magic other than POSIX {@code
+ *       ustar\0}{@code 00}; GNU headers get none), two extended headers for one entry, a global
+ *       header setting names or owners, GNU sparse files, a NUL in a PAX name; a JSON object in the
+ *       manifest, index or config with two keys equal but for case (the fields read are looked up
+ *       case-insensitively, as Go does); a manifest.json and an index.json that name different
+ *       configs or layers (an index entry is an attestation only when marked so and for the
+ *       platform {@code unknown/unknown});
+ *   <li>no entry is written through a symlinked folder (the image's symlinks are followed across
+ *       the layers in order; {@code bin -> usr/bin} itself is fine, {@code bin/sh} after it is
+ *       not), and no hard link points into {@value #APP} or at a file the policy names (an engine
+ *       gives the shared file the link's owner and mode); a hard link to a shell counts as one;
  *   <li>{@code User} is the numeric, non-root {@code uid:gid} of the profile;
  *   <li>no shell or package manager (sh, bash, dash, ash, zsh, busybox, apt, dpkg, apk, yum, dnf,
  *       rpm, ...) in any layer, as a file or a link, even when a later layer deletes it: every
@@ -78,7 +91,11 @@ import tools.jackson.databind.json.JsonMapper;
  *       local one; each a regular file owned by root and writable by no one else, after all layers
  *       apply;
  *   <li>a CycloneDX JSON SBOM at {@value ContainerProfile#IMAGE_SBOM};
- *   <li>at least one jar in {@value ContainerProfile#IMAGE_LIB}.
+ *   <li>at least one jar in {@value ContainerProfile#IMAGE_LIB}, and nothing there but regular
+ *       files and folders (no symlink, hard link or device);
+ *   <li>{@value #APP}, {@value ContainerProfile#IMAGE_LIB} and the folder of each file the policy
+ *       names, when the tarball has them, are folders owned by root and writable by no one else
+ *       after all layers apply.
  * </ul>
  *
  * <p>Command: {@code <server> verify-image <image.tar> [--policy <policy.yaml>] [--main-class
