@@ -64,6 +64,19 @@ import tools.jackson.databind.json.JsonMapper;
  *       #MAX_JSON_BYTES} bytes, the unpacked layers to {@link #MAX_UNPACKED_BYTES} in all, and no
  *       entry body is read that a check does not need; the config's {@code rootfs.diff_ids} match
  *       the layers, and every blob named {@code blobs/sha256/<hex>} has that digest;
+ *   <li>what a container engine (Docker, containerd: Go's {@code archive/tar} and {@code
+ *       encoding/json}) would read otherwise is refused, not guessed at: a tar header whose name
+ *       prefix counts only for some readers (a prefix with a magic other than POSIX {@code
+ *       ustar\0}{@code 00}; GNU headers get none), two extended headers for one entry, a global
+ *       header setting names or owners, GNU sparse files, a NUL in a PAX name; a JSON object in the
+ *       manifest, index or config with two keys equal but for case (the fields read are looked up
+ *       case-insensitively, as Go does); a manifest.json and an index.json that name different
+ *       configs or layers (an index entry is an attestation only when marked so and for the
+ *       platform {@code unknown/unknown});
+ *   <li>no entry is written through a symlinked folder (the image's symlinks are followed across
+ *       the layers in order; {@code bin -> usr/bin} itself is fine, {@code bin/sh} after it is
+ *       not), and no hard link points into {@value #APP} or at a file the policy names (an engine
+ *       gives the shared file the link's owner and mode); a hard link to a shell counts as one;
  *   <li>{@code User} is the numeric, non-root {@code uid:gid} of the profile;
  *   <li>no shell or package manager (sh, bash, dash, ash, zsh, busybox, apt, dpkg, apk, yum, dnf,
  *       rpm, ...) in any layer, as a file or a link, even when a later layer deletes it: every
@@ -78,7 +91,11 @@ import tools.jackson.databind.json.JsonMapper;
  *       local one; each a regular file owned by root and writable by no one else, after all layers
  *       apply;
  *   <li>a CycloneDX JSON SBOM at {@value ContainerProfile#IMAGE_SBOM};
- *   <li>at least one jar in {@value ContainerProfile#IMAGE_LIB}.
+ *   <li>at least one jar in {@value ContainerProfile#IMAGE_LIB}, and nothing there but regular
+ *       files and folders (no symlink, hard link or device);
+ *   <li>{@value #APP}, {@value ContainerProfile#IMAGE_LIB} and the folder of each file the policy
+ *       names, when the tarball has them, are folders owned by root and writable by no one else
+ *       after all layers apply.
  * </ul>
  *
  * <p>Command: {@code <server> verify-image <image.tar> [--policy <policy.yaml>] [--main-class
@@ -421,9 +438,16 @@ public final class ImageCheck {
         private final ContainerProfile.Image expected;
         private final List<Baked> baked;
         private final Map<String, Baked> bakedByPath = new HashMap<>();
+        /** /app, /app/lib and the baked files' folders: each must be root's and writable by no one else. */
+        private final Map<String, Code> folders = new TreeMap<>();
+
         private final List<Finding> findings = new ArrayList<>();
         private final Set<String> flagged = new LinkedHashSet<>();
         private final TreeMap<String, Node> app = new TreeMap<>();
+        /** The image's symlinks so far, by path, with their targets as written. */
+        private final TreeMap<String, String> symlinks = new TreeMap<>();
+
+        private final Map<String, Integer> symlinkLayer = new HashMap<>();
         private int dropped;
         private final long maxUnpacked;
         private long unpacked;
@@ -434,6 +458,14 @@ public final class ImageCheck {
             this.maxUnpacked = maxUnpacked;
             this.baked = baked;
             baked.forEach(file -> bakedByPath.put(file.path(), file));
+            folders.put(APP, Code.POLICY);
+            folders.put(ContainerProfile.IMAGE_LIB, Code.JARS);
+            for (Baked file : baked) {
+                String parent = file.path().substring(0, file.path().lastIndexOf('/'));
+                if (!parent.isEmpty()) {
+                    folders.putIfAbsent(parent, file.code());
+                }
+            }
         }
 
         void add(Code code, String message) {
@@ -462,8 +494,8 @@ public final class ImageCheck {
             if (config == null) {
                 return;
             }
-            checkConfig(config.path("config"));
-            List<String> diffIds = strings(config.path("rootfs").path("diff_ids"));
+            checkConfig(field(config, "config"));
+            List<String> diffIds = strings(field(field(config, "rootfs"), "diff_ids"));
             if (diffIds == null || diffIds.size() != layout.layers().size()) {
                 add(
                         Code.UNREADABLE,
@@ -536,41 +568,94 @@ public final class ImageCheck {
             return entries;
         }
 
+        /**
+         * The image's config and layers. When the tarball has both manifest.json and index.json
+         * (Docker may read the one, containerd reads the other when oci-layout is there), both
+         * must name the same config and the same layers.
+         */
         private Layout layout(FileChannel channel, long size, Map<String, TarReader.Entry> outer) throws IOException {
-            if (outer.containsKey("/manifest.json")) {
-                JsonNode manifest = json(channel, size, outer, "manifest.json", "manifest.json");
-                if (manifest == null) {
-                    return null;
-                }
-                if (!manifest.isArray() || manifest.isEmpty()) {
-                    add(Code.UNREADABLE, "manifest.json lists no image");
-                    return null;
-                }
-                if (manifest.size() > 1) {
-                    add(
-                            Code.UNREADABLE,
-                            "the tarball holds " + manifest.size()
-                                    + " images; save exactly one image per tarball to verify it");
-                    return null;
-                }
-                JsonNode image = manifest.get(0);
-                List<String> layers = strings(image.path("Layers"));
-                if (!image.path("Config").isString() || layers == null) {
-                    add(Code.UNREADABLE, "manifest.json does not name a Config and its Layers");
-                    return null;
-                }
-                return new Layout(image.path("Config").asString(), layers);
+            boolean docker = outer.containsKey("/manifest.json");
+            boolean oci = outer.containsKey("/index.json");
+            if (!docker || !oci) {
+                return docker ? dockerLayout(channel, size, outer) : ociLayout(channel, size, outer);
             }
+            Layout fromManifest = dockerLayout(channel, size, outer);
+            Layout fromIndex = fromManifest == null ? null : ociLayout(channel, size, outer);
+            if (fromIndex == null) {
+                return null;
+            }
+            boolean same = fromManifest.layers().size() == fromIndex.layers().size()
+                    && sameBlob(outer, fromManifest.config(), fromIndex.config());
+            for (int i = 0; same && i < fromIndex.layers().size(); i++) {
+                same = sameBlob(
+                        outer, fromManifest.layers().get(i), fromIndex.layers().get(i));
+            }
+            if (!same) {
+                add(
+                        Code.UNREADABLE,
+                        "manifest.json and index.json name different configs or layers: Docker may load the one"
+                                + " and containerd the other; save the image again");
+                return null;
+            }
+            return fromManifest;
+        }
+
+        /** Whether two names in the tarball are, after links, one entry. */
+        private static boolean sameBlob(Map<String, TarReader.Entry> outer, String one, String other) {
+            TarReader.Entry first = follow(outer, one);
+            TarReader.Entry second = follow(outer, other);
+            return first != null && second != null && first.dataOffset() == second.dataOffset();
+        }
+
+        private Layout dockerLayout(FileChannel channel, long size, Map<String, TarReader.Entry> outer)
+                throws IOException {
+            JsonNode manifest = json(channel, size, outer, "manifest.json", "manifest.json");
+            if (manifest == null) {
+                return null;
+            }
+            if (!manifest.isArray() || manifest.isEmpty()) {
+                add(Code.UNREADABLE, "manifest.json lists no image");
+                return null;
+            }
+            if (manifest.size() > 1) {
+                add(
+                        Code.UNREADABLE,
+                        "the tarball holds " + manifest.size()
+                                + " images; save exactly one image per tarball to verify it");
+                return null;
+            }
+            JsonNode image = manifest.get(0);
+            List<String> layers = strings(field(image, "Layers"));
+            if (!field(image, "Config").isString() || layers == null) {
+                add(Code.UNREADABLE, "manifest.json does not name a Config and its Layers");
+                return null;
+            }
+            return new Layout(field(image, "Config").asString(), layers);
+        }
+
+        private Layout ociLayout(FileChannel channel, long size, Map<String, TarReader.Entry> outer)
+                throws IOException {
             if (outer.containsKey("/index.json")) {
                 JsonNode index = json(channel, size, outer, "index.json", "index.json");
                 for (int depth = 0; index != null && depth < 3; depth++) {
                     List<JsonNode> manifests = new ArrayList<>();
-                    for (JsonNode manifest : index.path("manifests")) {
-                        // BuildKit's provenance and SBOM attestations ride along as manifests of their own
-                        if (!"attestation-manifest"
-                                .equals(manifest.path("annotations")
-                                        .path("vnd.docker.reference.type")
-                                        .asString(""))) {
+                    for (JsonNode manifest : field(index, "manifests")) {
+                        // BuildKit's provenance and SBOM attestations ride along as manifests of their
+                        // own, marked so and for the platform unknown/unknown; anything else is an image
+                        JsonNode platform = field(manifest, "platform");
+                        boolean attestation = "attestation-manifest"
+                                        .equals(field(manifest, "annotations")
+                                                .path("vnd.docker.reference.type")
+                                                .asString(""))
+                                && (platform.isMissingNode()
+                                        || platform.isNull()
+                                        || ("unknown"
+                                                        .equals(field(platform, "os")
+                                                                .asString(""))
+                                                && "unknown"
+                                                        .equals(field(platform, "architecture")
+                                                                .asString(""))));
+                        if (!attestation) {
                             manifests.add(manifest);
                         }
                     }
@@ -585,7 +670,7 @@ public final class ImageCheck {
                                         + " images or platforms; save exactly one image per tarball to verify it");
                         return null;
                     }
-                    String blob = blob(manifests.get(0).path("digest"), "index.json");
+                    String blob = blob(field(manifests.get(0), "digest"), "index.json");
                     if (blob == null) {
                         return null;
                     }
@@ -593,18 +678,18 @@ public final class ImageCheck {
                     if (manifest == null) {
                         return null;
                     }
-                    if (manifest.has("manifests")) {
+                    if (!field(manifest, "manifests").isMissingNode()) {
                         index = manifest; // an image index: one level down
                         continue;
                     }
-                    String config = blob(manifest.path("config").path("digest"), "the image manifest");
+                    String config = blob(field(field(manifest, "config"), "digest"), "the image manifest");
                     List<String> layers = new ArrayList<>();
-                    if (!manifest.path("layers").isArray()) {
+                    if (!field(manifest, "layers").isArray()) {
                         add(Code.UNREADABLE, "the image manifest lists no layers");
                         return null;
                     }
-                    for (JsonNode layer : manifest.path("layers")) {
-                        String name = blob(layer.path("digest"), "the image manifest");
+                    for (JsonNode layer : field(manifest, "layers")) {
+                        String name = blob(field(layer, "digest"), "the image manifest");
                         if (name == null) {
                             return null;
                         }
@@ -631,6 +716,27 @@ public final class ImageCheck {
                 return null;
             }
             return "blobs/sha256/" + text.substring("sha256:".length());
+        }
+
+        /** The file {@code name} names, following links in the tarball; {@code null} when there is none. */
+        private static TarReader.Entry follow(Map<String, TarReader.Entry> outer, String name) {
+            String path = normalize(name);
+            for (int depth = 0; path != null && depth <= MAX_LINK_DEPTH; depth++) {
+                TarReader.Entry entry = outer.get(path);
+                if (entry == null || entry.isFile()) {
+                    return entry;
+                }
+                if (entry.type() == '2') {
+                    String parent = path.substring(0, path.lastIndexOf('/'));
+                    path = normalize(
+                            entry.linkName().startsWith("/") ? entry.linkName() : parent + "/" + entry.linkName());
+                } else if (entry.type() == '1') {
+                    path = normalize(entry.linkName());
+                } else {
+                    return null;
+                }
+            }
+            return null;
         }
 
         /** The entry {@code name} names, following links in the tarball; {@code null} after a finding. */
@@ -684,12 +790,22 @@ public final class ImageCheck {
                 add(Code.UNREADABLE, what + " does not match its digest: the tarball was changed after it was made");
                 return null;
             }
+            JsonNode tree;
             try {
-                return JSON.readTree(bytes);
+                tree = JSON.readTree(bytes);
             } catch (JacksonException e) {
                 add(Code.UNREADABLE, what + " is not valid JSON");
                 return null;
             }
+            String twins = caseTwins(tree);
+            if (twins != null) {
+                add(
+                        Code.UNREADABLE,
+                        what + " has the keys " + twins + " in one object, equal but for case: Go's JSON reader"
+                                + " (Docker, containerd) takes them as one and the last wins; a hostile image?");
+                return null;
+            }
+            return tree;
         }
 
         /** A SHA-256 digest when {@code entry} is a content-addressed blob, else {@code null}. */
@@ -771,6 +887,7 @@ public final class ImageCheck {
                 if (path.equals("/")) {
                     continue;
                 }
+                links(layerEntry, path, index, where);
                 flagTools(layerEntry, path, where);
                 apply(layerEntry, path, index, tar);
             }
@@ -827,6 +944,84 @@ public final class ImageCheck {
             }
         }
 
+        /**
+         * Refuses an entry written through a symlinked parent folder (an engine resolves the
+         * parent inside the root and writes where the link points) and a hard link to a file the
+         * check is about (an engine applies the link's owner and mode to the shared inode); then
+         * keeps the image's symlinks, across the layers in order, up to date.
+         */
+        private void links(TarReader.Entry entry, String path, int layer, String where) throws ImageFormatException {
+            String through = symlinkAbove(path);
+            if (through != null) {
+                flag(
+                        Code.UNREADABLE,
+                        path,
+                        where + " writes " + Untrusted.text(path) + " through the symlink " + Untrusted.text(through)
+                                + " (to " + Untrusted.text(symlinks.get(through)) + "): an engine follows it and"
+                                + " writes elsewhere; a hostile image?");
+            }
+            if (entry.type() == '1') {
+                String target = normalize(entry.linkName());
+                String targetThrough = target == null ? null : symlinkAbove(target);
+                Baked file = target == null ? null : bakedByPath.get(target);
+                if (target == null) {
+                    flag(
+                            Code.UNREADABLE,
+                            path,
+                            where + " has a hard link " + Untrusted.text(path) + " to '"
+                                    + Untrusted.text(entry.linkName()) + "', which leaves the image's root");
+                } else if (targetThrough != null) {
+                    flag(
+                            Code.UNREADABLE,
+                            path,
+                            where + " has a hard link " + Untrusted.text(path) + " to " + Untrusted.text(target)
+                                    + " through the symlink " + Untrusted.text(targetThrough) + ": a hostile image?");
+                } else if (file != null || target.equals(APP) || target.startsWith(APP + "/")) {
+                    flag(
+                            file != null ? file.code() : Code.UNREADABLE,
+                            path,
+                            where + " has a hard link " + Untrusted.text(path) + " to " + Untrusted.text(target)
+                                    + ": an engine gives the shared file the link's owner and mode ("
+                                    + "uid " + entry.uid() + ", " + String.format(Locale.ROOT, "0%o", entry.mode())
+                                    + "); link nothing to " + APP + " or the files the policy names");
+                }
+            }
+            int slash = path.lastIndexOf('/');
+            String folder = slash == 0 ? "" : path.substring(0, slash);
+            String base = path.substring(slash + 1);
+            if (base.equals(".wh..wh..opq")) {
+                symlinks.subMap(folder + "/", folder + "/" + Character.MAX_VALUE)
+                        .entrySet()
+                        .removeIf(link -> symlinkLayer.getOrDefault(link.getKey(), layer) < layer);
+                return;
+            }
+            String target = base.startsWith(".wh.") ? folder + "/" + base.substring(4) : path;
+            symlinks.remove(target);
+            if (!entry.isDirectory() || base.startsWith(".wh.")) {
+                symlinks.subMap(target + "/", target + "/" + Character.MAX_VALUE)
+                        .clear();
+            }
+            if (entry.type() == '2' && !base.startsWith(".wh.")) {
+                keptChars += path.length() + entry.linkName().length();
+                if (symlinks.size() >= MAX_ENTRIES_KEPT || keptChars > MAX_NAME_CHARS_KEPT) {
+                    throw new ImageFormatException("too many symlinks, or names too long");
+                }
+                symlinks.put(path, entry.linkName());
+                symlinkLayer.put(path, layer);
+            }
+        }
+
+        /** The nearest folder above {@code path} that is a symlink now, or {@code null}. */
+        private String symlinkAbove(String path) {
+            for (int i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) {
+                String above = path.substring(0, i);
+                if (symlinks.containsKey(above)) {
+                    return above;
+                }
+            }
+            return null;
+        }
+
         private void flagTools(TarReader.Entry entry, String path, String where) {
             if (entry.isDirectory()) {
                 return;
@@ -840,7 +1035,22 @@ public final class ImageCheck {
             boolean inBin = BIN_DIRS.contains(folder);
             String link = entry.isLink() ? entry.linkName() : "";
             String linkBase = link.substring(link.lastIndexOf('/') + 1);
-            if (busybox || (inBin && SHELLS.contains(base))) {
+            String linkTarget = entry.type() == '1' ? normalize(link) : null;
+            boolean hardLinkInBin = linkTarget != null
+                    && BIN_DIRS.contains(linkTarget.substring(0, Math.max(linkTarget.lastIndexOf('/'), 0)));
+            if (hardLinkInBin && SHELLS.contains(linkBase)) {
+                flag(
+                        Code.SHELL,
+                        path,
+                        where + " has " + Untrusted.text(path) + ", a hard link to " + Untrusted.text(linkTarget)
+                                + " (a shell): build the final stage from a base with no shell");
+            } else if (hardLinkInBin && PACKAGE_MANAGERS.contains(linkBase)) {
+                flag(
+                        Code.PACKAGE_MANAGER,
+                        path,
+                        where + " has " + Untrusted.text(path) + ", a hard link to " + Untrusted.text(linkTarget)
+                                + " (a package manager): build the final stage from a base with none");
+            } else if (busybox || (inBin && SHELLS.contains(base))) {
                 flag(
                         Code.SHELL,
                         path,
@@ -888,7 +1098,10 @@ public final class ImageCheck {
             if (!entry.isDirectory()) {
                 remove(path, false); // a file or link in place of a folder hides what was in it
             }
-            if (!path.equals(APP) && !path.startsWith(APP + "/") && !bakedByPath.containsKey(path)) {
+            if (!path.equals(APP)
+                    && !path.startsWith(APP + "/")
+                    && !bakedByPath.containsKey(path)
+                    && !folders.containsKey(path)) {
                 return;
             }
             keptChars += path.length();
@@ -945,7 +1158,8 @@ public final class ImageCheck {
         }
 
         private void checkConfig(JsonNode config) {
-            String user = config.path("User").isString() ? config.path("User").asString() : "";
+            String user =
+                    field(config, "User").isString() ? field(config, "User").asString() : "";
             String uid = user.contains(":") ? user.substring(0, user.indexOf(':')) : user;
             if (user.isEmpty()) {
                 add(Code.USER, "the image runs as root (no User): set USER " + expected.user());
@@ -962,21 +1176,21 @@ public final class ImageCheck {
             } else if (!user.equals(expected.user())) {
                 add(Code.USER, "the image's User is '" + Untrusted.text(user) + "', expected " + expected.user());
             }
-            List<String> entrypoint = strings(config.path("Entrypoint"));
+            List<String> entrypoint = strings(field(config, "Entrypoint"));
             if (!expected.entrypoint().equals(entrypoint)) {
                 add(
                         Code.ENTRYPOINT,
-                        "the Entrypoint is " + show(config.path("Entrypoint")) + ", expected "
+                        "the Entrypoint is " + show(field(config, "Entrypoint")) + ", expected "
                                 + show(JSON.valueToTree(expected.entrypoint())));
             }
-            JsonNode cmd = config.path("Cmd");
+            JsonNode cmd = field(config, "Cmd");
             if (!cmd.isMissingNode() && !cmd.isNull() && !(cmd.isArray() && cmd.isEmpty())) {
                 add(
                         Code.CMD,
                         "the image has a Cmd " + show(cmd)
                                 + ", which would be appended to the entry point as arguments: set CMD []");
             }
-            JsonNode labels = config.path("Labels");
+            JsonNode labels = field(config, "Labels");
             for (Map.Entry<String, String> label : expected.labels().entrySet()) {
                 JsonNode value = labels.path(label.getKey());
                 if (!value.isString()) {
@@ -997,7 +1211,7 @@ public final class ImageCheck {
                     add(Code.LABEL, "the label " + label + " is missing or empty: the build must set it");
                 }
             }
-            JsonNode volumes = config.path("Volumes");
+            JsonNode volumes = field(config, "Volumes");
             for (String volume : expected.volumes()) {
                 if (!volumes.has(volume)) {
                     add(Code.VOLUME, "the volume " + volume + " is missing: add VOLUME " + volume);
@@ -1006,6 +1220,22 @@ public final class ImageCheck {
         }
 
         private void checkFiles() {
+            for (Map.Entry<String, Code> folder : folders.entrySet()) {
+                Node node = app.get(folder.getKey());
+                if (node == null) {
+                    continue; // not in the tarball: an engine makes it root's, 0755
+                }
+                String what = "the folder " + folder.getKey();
+                if (!node.entry.isDirectory()) {
+                    add(folder.getValue(), what + " is not a directory in the image (a link or file)");
+                } else if (node.entry.uid() != 0 || (node.entry.mode() & 022) != 0) {
+                    add(
+                            folder.getValue(),
+                            what + " is owned by uid " + node.entry.uid() + " with mode "
+                                    + String.format(Locale.ROOT, "0%o", node.entry.mode())
+                                    + ": the server could replace the files in it; make it root's, mode 0555");
+                }
+            }
             for (Baked file : baked) {
                 Node node = app.get(file.path());
                 String what = file.what() + " " + file.path();
@@ -1053,10 +1283,24 @@ public final class ImageCheck {
             int jars = 0;
             int changeable = 0;
             String first = null;
+            int odd = 0;
+            String firstOdd = null;
             for (Map.Entry<String, Node> entry :
                     app.subMap(lib, lib + Character.MAX_VALUE).entrySet()) {
                 String name = entry.getKey().substring(lib.length());
                 TarReader.Entry jar = entry.getValue().entry;
+                if (!jar.isFile() && !jar.isDirectory()) {
+                    odd++;
+                    firstOdd = firstOdd != null
+                            ? firstOdd
+                            : Untrusted.text(name)
+                                    + (jar.type() == '2'
+                                            ? ", a symlink to " + Untrusted.text(jar.linkName())
+                                            : jar.type() == '1'
+                                                    ? ", a hard link to " + Untrusted.text(jar.linkName())
+                                                    : ", type '" + Untrusted.text(String.valueOf(jar.type())) + "'");
+                    continue;
+                }
                 if (!jar.isFile()
                         || name.contains("/")
                         || !name.toLowerCase(Locale.ROOT).endsWith(".jar")) {
@@ -1070,6 +1314,12 @@ public final class ImageCheck {
                             : Untrusted.text(name) + " uid " + jar.uid() + " mode "
                                     + String.format(Locale.ROOT, "0%o", jar.mode());
                 }
+            }
+            if (odd > 0) {
+                add(
+                        Code.JARS,
+                        odd + " entries in " + ContainerProfile.IMAGE_LIB + " are not regular files (first: " + firstOdd
+                                + "): copy the jars there as files");
             }
             if (jars == 0) {
                 add(Code.JARS, "no jar in " + ContainerProfile.IMAGE_LIB + ": copy the server's jars there");
@@ -1099,6 +1349,60 @@ public final class ImageCheck {
         while (in.read(sink, 0, sink.length) >= 0) {
             // discard
         }
+    }
+
+    /**
+     * Two keys of one object anywhere in {@code tree} that Go's {@code encoding/json} matches as
+     * one struct field (equal under simple case folding), as {@code 'A' and 'a'}; or {@code null}.
+     */
+    static String caseTwins(JsonNode tree) {
+        Deque<JsonNode> todo = new ArrayDeque<>();
+        todo.push(tree);
+        while (!todo.isEmpty()) {
+            JsonNode node = todo.pop();
+            if (node.isObject()) {
+                Map<String, String> seen = new HashMap<>();
+                for (Map.Entry<String, JsonNode> property : node.properties()) {
+                    String other = seen.putIfAbsent(fold(property.getKey()), property.getKey());
+                    if (other != null) {
+                        return "'" + Untrusted.text(other, 100) + "' and '" + Untrusted.text(property.getKey(), 100)
+                                + "'";
+                    }
+                }
+            }
+            if (node.isContainer()) {
+                for (JsonNode child : node) {
+                    todo.push(child);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** {@code name} case-folded about as Go's {@code encoding/json} folds keys (it also folds ſ and the Kelvin sign). */
+    private static String fold(String name) {
+        StringBuilder folded = new StringBuilder(name.length());
+        name.codePoints().forEach(cp -> folded.appendCodePoint(Character.toLowerCase(Character.toUpperCase(cp))));
+        return folded.toString();
+    }
+
+    /**
+     * The member {@code name} of {@code node} as Go's {@code encoding/json} finds a struct field:
+     * an exact key, else one equal under case folding (objects with two such keys are refused
+     * first); missing when there is none.
+     */
+    private static JsonNode field(JsonNode node, String name) {
+        JsonNode exact = node.path(name);
+        if (!exact.isMissingNode() || !node.isObject()) {
+            return exact;
+        }
+        String folded = fold(name);
+        for (Map.Entry<String, JsonNode> property : node.properties()) {
+            if (fold(property.getKey()).equals(folded)) {
+                return property.getValue();
+            }
+        }
+        return exact;
     }
 
     private static List<String> strings(JsonNode node) {

@@ -130,6 +130,47 @@ class ImageCheckTest {
     }
 
     @Test
+    void anAttestationMarkForARealPlatformIsASecondImage() throws IOException {
+        ImageTars.Image built = good();
+        built.moreIndexEntries.add(Map.of(
+                "mediaType",
+                "application/vnd.oci.image.manifest.v1+json",
+                "digest",
+                "sha256:" + "a".repeat(64),
+                "size",
+                1,
+                "annotations",
+                Map.of("vnd.docker.reference.type", "attestation-manifest"),
+                "platform",
+                Map.of("os", "linux", "architecture", "amd64")));
+
+        assertThat(ImageCheck.check(built.writeOciLayout(image), policy, MAIN))
+                .containsExactly(
+                        "the tarball holds 2 images or platforms; save exactly one image per tarball to verify it");
+    }
+
+    @Test
+    void manifestJsonBesideAnIndexNamingTheSameImagePasses() throws IOException {
+        ImageTars.Image built = good();
+        built.alsoManifestJson = true;
+
+        assertThat(ImageCheck.check(built.writeOciLayout(image), policy, MAIN)).isEmpty();
+    }
+
+    @Test
+    void manifestJsonAndAnIndexNamingDifferentConfigsAreAProblem() throws IOException {
+        ImageTars.Image root = good();
+        root.user = "0:0";
+        ImageTars.Image built = good();
+        built.alsoManifestJson = true;
+        built.ociConfig = root.config(); // what containerd runs; Docker's manifest.json names the good one
+
+        assertThat(ImageCheck.check(built.writeOciLayout(image), policy, MAIN))
+                .containsExactly("manifest.json and index.json name different configs or layers: Docker may load the"
+                        + " one and containerd the other; save the image again");
+    }
+
+    @Test
     void twoPlatformsInAnOciLayoutAreAProblem() throws IOException {
         ImageTars.Image built = good();
         built.moreIndexEntries.add(Map.of(
@@ -269,6 +310,68 @@ class ImageCheckTest {
                                 image.layers.add(List.of(Entry.dir("app/lib/"), Entry.whiteout("app/lib", ".wh..opq"))),
                         "no jar in /app/lib"),
                 bad(
+                        "a shell written through a symlinked folder",
+                        image -> image.layers.add(
+                                List.of(Entry.symlink("x", "usr/bin"), Entry.file("x/sh", bytes("ELF"), 0755, 0))),
+                        "layer 3 of 3 writes /x/sh through the symlink /x (to usr/bin): an engine follows it"),
+                bad(
+                        "the policy written through a symlinked folder",
+                        image -> image.layers.add(List.of(
+                                Entry.symlink("y", "app"),
+                                Entry.file("y/policy.yaml", bytes("tools:\n  - name: \"*\"\n"), 0666, 65532))),
+                        "layer 3 of 3 writes /y/policy.yaml through the symlink /y (to app)"),
+                bad(
+                        "through a symlink an earlier layer made",
+                        image -> {
+                            image.layers.add(List.of(Entry.symlink("opt/tools", "/usr/bin")));
+                            image.layers.add(List.of(Entry.file("opt/tools/bash", "ELF")));
+                        },
+                        "layer 4 of 4 writes /opt/tools/bash through the symlink /opt/tools (to /usr/bin)"),
+                bad(
+                        "a hard link that chowns the policy",
+                        image -> image.layers.add(List.of(
+                                Entry.dir("tmp/"),
+                                new Entry("tmp/p", '1', 0666, 65532, 65532, new byte[0], "app/policy.yaml", -1))),
+                        "layer 3 of 3 has a hard link /tmp/p to /app/policy.yaml: an engine gives the shared file"
+                                + " the link's owner and mode (uid 65532, 0666)"),
+                bad(
+                        "a hard link to a jar",
+                        image -> image.layers.add(List.of(
+                                new Entry("tmp/j", '1', 0666, 65532, 65532, new byte[0], "/app/lib/server.jar", -1))),
+                        "layer 3 of 3 has a hard link /tmp/j to /app/lib/server.jar"),
+                bad(
+                        "a hard link to a shell",
+                        image -> image.layers.add(
+                                List.of(new Entry("opt/run", '1', 0755, 0, 0, new byte[0], "usr/bin/sh", -1))),
+                        "layer 3 of 3 has /opt/run, a hard link to /usr/bin/sh (a shell)"),
+                bad(
+                        "a symlink in /app/lib",
+                        image -> appLayer(image).add(Entry.symlink("app/lib/evil.jar", "/var/log/mcp/evil.jar")),
+                        "1 entries in /app/lib are not regular files (first: evil.jar, a symlink to"
+                                + " /var/log/mcp/evil.jar): copy the jars there as files"),
+                bad(
+                        "a hard link and a device in /app/lib",
+                        image -> appLayer(image)
+                                .addAll(List.of(
+                                        new Entry("app/lib/a.jar", '1', 0444, 0, 0, new byte[0], "etc/passwd", -1),
+                                        new Entry("app/lib/b.jar", '3', 0666, 0, 0, new byte[0], "", -1))),
+                        "2 entries in /app/lib are not regular files (first: a.jar, a hard link to etc/passwd)"),
+                bad(
+                        "/app the server user's and writable",
+                        image ->
+                                appLayer(image).set(0, new Entry("app/", '5', 0777, 65532, 65532, new byte[0], "", -1)),
+                        "the folder /app is owned by uid 65532 with mode 0777: the server could replace the files"
+                                + " in it"),
+                bad(
+                        "/app/lib group-writable",
+                        image -> appLayer(image).set(1, new Entry("app/lib/", '5', 0775, 0, 0, new byte[0], "", -1)),
+                        "the folder /app/lib is owned by uid 0 with mode 0775"),
+                bad(
+                        "/app handed over by a later layer",
+                        image -> image.layers.add(
+                                List.of(new Entry("app/", '5', 0755, 65532, 65532, new byte[0], "", -1))),
+                        "the folder /app is owned by uid 65532 with mode 0755"),
+                bad(
                         "several problems at once",
                         image -> {
                             image.user = "0";
@@ -306,6 +409,26 @@ class ImageCheckTest {
         }
         assertThat(lines)
                 .allSatisfy(line -> assertThat(line).doesNotContain("\n").doesNotContain("Exception"));
+    }
+
+    @Test
+    void mergedUsrSymlinksInTheBaseAreNoProblem() throws IOException {
+        ImageTars.Image built = good();
+        built.layers
+                .get(0)
+                .addAll(
+                        0,
+                        List.of(
+                                Entry.symlink("bin", "usr/bin"),
+                                Entry.symlink("lib", "usr/lib"),
+                                Entry.symlink("lib64", "usr/lib64"),
+                                Entry.symlink("sbin", "usr/sbin")));
+        built.layers.get(0).add(Entry.file("usr/lib/libc.so.6", "ELF"));
+        // a folder in place of a symlink replaces it: writing below it is fine
+        built.layers.add(List.of(Entry.symlink("opt/x", "/usr/lib")));
+        built.layers.add(List.of(Entry.dir("opt/x/"), Entry.file("opt/x/data", "x")));
+
+        assertThat(check(built)).isEmpty();
     }
 
     @Test
@@ -521,6 +644,74 @@ class ImageCheckTest {
         assertThat(ImageCheck.check(image, policy, MAIN)).containsExactly("the image config is not valid JSON");
     }
 
+    /** The good image's config with {@code change} made to its {@code config} object. */
+    private static byte[] configWith(ImageTars.Image built, Consumer<tools.jackson.databind.node.ObjectNode> change) {
+        tools.jackson.databind.node.ObjectNode root =
+                (tools.jackson.databind.node.ObjectNode) ImageTars.JSON.readTree(built.config());
+        change.accept((tools.jackson.databind.node.ObjectNode) root.get("config"));
+        return ImageTars.JSON.writeValueAsBytes(root);
+    }
+
+    @Test
+    void keysEqualButForCaseInTheConfigAreAProblem() throws IOException {
+        ImageTars.Image built = good();
+        built.writeDockerSave(image, configWith(built, config -> {
+            config.put("user", "0:0");
+            config.putArray("cmd").add("-version");
+        }));
+
+        assertThat(ImageCheck.check(image, policy, MAIN))
+                .containsExactly("the image config has the keys 'User' and 'user' in one object, equal but for case:"
+                        + " Go's JSON reader (Docker, containerd) takes them as one and the last wins; a hostile"
+                        + " image?");
+    }
+
+    @Test
+    void keysEqualButForCaseDeepInTheConfigAreAProblem() throws IOException {
+        ImageTars.Image built = good();
+        built.writeDockerSave(image, configWith(built, config -> config.putObject("Healthcheck")
+                .put("Test", "a")
+                .put("teſt", "b")));
+
+        assertThat(ImageCheck.check(image, policy, MAIN))
+                .singleElement()
+                .asString()
+                .startsWith("the image config has the keys 'Test' and 'te");
+    }
+
+    @Test
+    void aCmdInLowerCaseIsACmd() throws IOException {
+        ImageTars.Image built = good();
+        built.writeDockerSave(
+                image, configWith(built, config -> config.putArray("cmd").add("--debug")));
+
+        assertThat(ImageCheck.check(image, policy, MAIN))
+                .containsExactly("the image has a Cmd [\"--debug\"], which would be appended to the entry point as"
+                        + " arguments: set CMD []");
+    }
+
+    @Test
+    void keysEqualButForCaseInTheManifestAreAProblem() throws IOException {
+        ImageTars.Image built = good();
+        Path file = image;
+        List<Entry> outer = new ArrayList<>();
+        List<String> names = List.of("layer0/layer.tar", "layer1/layer.tar");
+        for (int i = 0; i < names.size(); i++) {
+            outer.add(Entry.file(names.get(i), built.layerBlobs().get(i), 0644, 0));
+        }
+        outer.add(Entry.file("config.json", built.config(), 0644, 0));
+        outer.add(Entry.file(
+                "manifest.json",
+                "[{\"Config\":\"config.json\",\"Layers\":[\"layer0/layer.tar\",\"layer1/layer.tar\"],"
+                        + "\"layers\":[\"layer0/layer.tar\"]}]"));
+        Files.write(file, ImageTars.tar(outer));
+
+        assertThat(ImageCheck.check(file, policy, MAIN))
+                .containsExactly("manifest.json has the keys 'Layers' and 'layers' in one object, equal but for case:"
+                        + " Go's JSON reader (Docker, containerd) takes them as one and the last wins; a hostile"
+                        + " image?");
+    }
+
     @Test
     void aConfigOverOneMebibyteIsAProblem() throws IOException {
         good().writeDockerSave(image, new byte[(1 << 20) + 1]);
@@ -609,6 +800,70 @@ class ImageCheckTest {
                 .extracting(ImageCheck.Finding::message)
                 .allSatisfy(line -> assertThat(line).doesNotContain("\n").doesNotContain("\u001b"))
                 .anySatisfy(line -> assertThat(line).contains("\\u001b[2Jx\\u000afake ok"));
+    }
+
+    // layers Go's archive/tar (Docker, containerd) would read otherwise than a lax reader: refused
+
+    private List<String> checkRawLayer(byte[] layer) throws IOException {
+        ImageTars.Image built = good();
+        built.rawLayers.add(layer);
+        return ImageCheck.check(built.writeDockerSave(image), policy, MAIN);
+    }
+
+    private static final byte[] SHELL = bytes("\u007fELFshell");
+
+    static Stream<Arguments> layersReadersDisagreeOn() {
+        return Stream.of(
+                Arguments.of(
+                        "a GNU header whose time fields look like a prefix",
+                        ImageTars.rawTar(ImageTars.rawFile(
+                                ImageTars.header("usr/bin/sh", '0', 0755, 0, 0, SHELL.length, "", "ustar  \u0000", "1"),
+                                SHELL)),
+                        "layer 3 of 3 has /usr/bin/sh, a shell"),
+                Arguments.of(
+                        "another magic with a prefix",
+                        ImageTars.rawTar(ImageTars.rawFile(
+                                ImageTars.header("usr/bin/sh", '0', 0755, 0, 0, SHELL.length, "", "ustarX00", "opt"),
+                                SHELL)),
+                        "layer 3 of 3 cannot be read: a tar header with neither POSIX nor GNU magic but a name"
+                                + " prefix"),
+                Arguments.of(
+                        "two PAX headers in a row",
+                        ImageTars.rawTar(
+                                ImageTars.paxHeader('x', "path", "opt/harmless"),
+                                ImageTars.paxHeader('x', "mtime", "1"),
+                                ImageTars.rawFile(
+                                        ImageTars.header("usr/bin/sh", '0', 0755, 0, 0, SHELL.length, ""), SHELL)),
+                        "layer 3 of 3 cannot be read: two extended tar headers for one entry"),
+                Arguments.of(
+                        "a GNU sparse file by PAX",
+                        ImageTars.rawTar(
+                                ImageTars.paxHeader('x', "GNU.sparse.name", "usr/bin/sh"),
+                                ImageTars.rawFile(
+                                        ImageTars.header("opt/GNUSparseFile.0/harmless", '0', 0755, 0, 0, 5, ""),
+                                        bytes("shell"))),
+                        "layer 3 of 3 cannot be read: a PAX header for a GNU sparse file"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("layersReadersDisagreeOn")
+    void aLayerReadersDisagreeOnIsRefused(String name, byte[] layer, String problem) throws IOException {
+        List<String> lines = checkRawLayer(layer);
+
+        assertThat(lines).as(name).isNotEmpty().anySatisfy(line -> assertThat(line)
+                .startsWith(problem));
+        assertThat(lines).allSatisfy(line -> assertThat(line).doesNotContain("Exception"));
+    }
+
+    @Test
+    void aGnuHeaderDoesNotHideAPolicyChange() throws IOException {
+        byte[] evil = bytes("server:\n  name: imaged\ntools:\n  - name: \"*\"\n");
+        List<String> lines = checkRawLayer(ImageTars.rawTar(ImageTars.rawFile(
+                ImageTars.header("app/policy.yaml", '0', 0666, 65532, 65532, evil.length, "", "ustar  \u0000", "1"),
+                evil)));
+
+        assertThat(lines).anySatisfy(line -> assertThat(line)
+                .startsWith("the policy /app/policy.yaml in the image" + " differs"));
     }
 
     // the command

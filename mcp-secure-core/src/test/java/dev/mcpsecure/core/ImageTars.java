@@ -70,6 +70,35 @@ final class ImageTars {
         return out.toByteArray();
     }
 
+    /** A PAX extended header ({@code x} or {@code g}) with one record, and its padded body. */
+    static byte[] paxHeader(char type, String key, String value) {
+        byte[] record = paxRecord(key, value);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(header("././@PaxHeader", type, 0644, 0, 0, record.length, ""));
+        out.writeBytes(record);
+        out.writeBytes(new byte[pad(record.length)]);
+        return out.toByteArray();
+    }
+
+    /** A file entry, its body padded, from a raw header. */
+    static byte[] rawFile(byte[] header, byte[] body) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(header);
+        out.writeBytes(body);
+        out.writeBytes(new byte[pad(body.length)]);
+        return out.toByteArray();
+    }
+
+    /** Raw tar blocks and the end marker: a hostile layer. */
+    static byte[] rawTar(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        out.writeBytes(new byte[1024]);
+        return out.toByteArray();
+    }
+
     private static byte[] paxRecord(String key, String value) {
         String body = " " + key + "=" + value + "\n";
         int length = body.getBytes(StandardCharsets.UTF_8).length;
@@ -85,6 +114,12 @@ final class ImageTars {
     }
 
     static byte[] header(String name, char type, int mode, int uid, int gid, long size, String link) {
+        return header(name, type, mode, uid, gid, size, link, "ustar\u000000", "");
+    }
+
+    /** A raw header with this 8-byte magic and version, and this 155-byte prefix area. */
+    static byte[] header(
+            String name, char type, int mode, int uid, int gid, long size, String link, String magic, String prefix) {
         byte[] header = new byte[512];
         put(header, 0, 100, name.getBytes(StandardCharsets.UTF_8));
         octal(header, 100, 8, mode);
@@ -94,8 +129,8 @@ final class ImageTars {
         octal(header, 136, 12, 0);
         header[156] = (byte) type;
         put(header, 157, 100, link.getBytes(StandardCharsets.UTF_8));
-        put(header, 257, 6, "ustar\0".getBytes(StandardCharsets.US_ASCII));
-        put(header, 263, 2, "00".getBytes(StandardCharsets.US_ASCII));
+        put(header, 257, 8, magic.getBytes(StandardCharsets.ISO_8859_1));
+        put(header, 345, 155, prefix.getBytes(StandardCharsets.UTF_8));
         for (int i = 148; i < 156; i++) {
             header[i] = ' ';
         }
@@ -145,6 +180,12 @@ final class ImageTars {
         boolean gzip = true;
         /** The layers the config's diff_ids describe, when not {@link #layers}. */
         List<List<Entry>> diffIdLayers;
+        /** Layers given as raw tar bytes, added after {@link #layers}. */
+        final List<byte[]> rawLayers = new ArrayList<>();
+        /** Whether an OCI layout also has a manifest.json, as docker save (25 and later) writes. */
+        boolean alsoManifestJson;
+        /** The config an OCI layout's index.json names, when not the one manifest.json names. */
+        byte[] ociConfig;
         /** More entries of an OCI layout's index.json, after the image's own. */
         final List<Map<String, Object>> moreIndexEntries = new ArrayList<>();
 
@@ -172,6 +213,9 @@ final class ImageTars {
             for (List<Entry> layer : diffIdLayers != null ? diffIdLayers : layers) {
                 diffIds.add("sha256:" + sha256(tar(layer)));
             }
+            for (byte[] raw : rawLayers) {
+                diffIds.add("sha256:" + sha256(raw));
+            }
             return JSON.writeValueAsBytes(root);
         }
 
@@ -180,6 +224,9 @@ final class ImageTars {
             for (List<Entry> layer : layers) {
                 byte[] tar = tar(layer);
                 blobs.add(gzip ? gzip(tar) : tar);
+            }
+            for (byte[] raw : rawLayers) {
+                blobs.add(gzip ? gzip(raw) : raw);
             }
             return blobs;
         }
@@ -222,8 +269,24 @@ final class ImageTars {
                         "size",
                         blob.length));
             }
-            byte[] config = config();
+            byte[] config = ociConfig != null ? ociConfig : config();
             outer.add(Entry.file("blobs/sha256/" + sha256(config), config, 0644, 0));
+            if (alsoManifestJson) {
+                byte[] dockerConfig = config();
+                if (ociConfig != null) {
+                    outer.add(Entry.file("blobs/sha256/" + sha256(dockerConfig), dockerConfig, 0644, 0));
+                }
+                List<String> layerNames = new ArrayList<>();
+                for (byte[] blob : layerBlobs()) {
+                    layerNames.add("blobs/sha256/" + sha256(blob));
+                }
+                outer.add(Entry.file(
+                        "manifest.json",
+                        JSON.writeValueAsBytes(List.of(
+                                Map.of("Config", "blobs/sha256/" + sha256(dockerConfig), "Layers", layerNames))),
+                        0644,
+                        0));
+            }
             byte[] manifest = JSON.writeValueAsBytes(Map.of(
                     "schemaVersion",
                     2,

@@ -9,7 +9,13 @@ import java.util.Arrays;
  * A small streaming reader of ustar, PAX and GNU tar archives, written for untrusted input: every
  * header is checked (checksum, sizes), extended headers are capped, a truncated archive is a
  * {@link ImageFormatException}, and an entry's body is only read when the caller asks for it, up to
- * a cap. Not thread-safe; one reader per stream.
+ * a cap. It is strict rather than clever where readers disagree, so what it reads is what Go's
+ * {@code archive/tar} (Docker, containerd) unpacks: the ustar name prefix only with POSIX magic
+ * and version, none with GNU magic, and a prefix with any other magic is refused; two extended
+ * headers for one entry, a PAX name and a GNU long name for one entry, a global header that sets
+ * names, sizes or owners, GNU sparse files (type {@code S} or {@code GNU.sparse.*} records), a PAX
+ * path or link with a NUL, and digits after a number's end are refused. Not thread-safe; one
+ * reader per stream.
  */
 public final class TarReader {
 
@@ -78,6 +84,8 @@ public final class TarReader {
         Long paxSize = null;
         Long paxUid = null;
         Long paxGid = null;
+        boolean pax = false;
+        boolean meta = false;
         while (true) {
             byte[] header = new byte[BLOCK];
             int read = in.readNBytes(header, 0, BLOCK);
@@ -99,7 +107,19 @@ public final class TarReader {
             if (size > MAX_ENTRY_SIZE) {
                 throw new ImageFormatException("a tar entry declares " + size + " bytes");
             }
+            if (type == 'S') {
+                throw new ImageFormatException("a GNU sparse tar entry (not supported: readers disagree on it)");
+            }
             if (type == 'x' || type == 'L' || type == 'K' || type == 'g') {
+                // Go's archive/tar lets a second extended header replace the first, and a global
+                // header ends the entry it interrupts; other readers merge: refuse what is ambiguous
+                if ((type == 'x' && pax)
+                        || (type == 'g' && meta)
+                        || (type == 'L' && longName != null)
+                        || (type == 'K' && longLink != null)) {
+                    throw new ImageFormatException(
+                            "two extended tar headers for one entry (readers disagree on" + " which counts)");
+                }
                 if (size > MAX_EXTENDED_HEADER) {
                     throw new ImageFormatException("an extended tar header of " + size + " bytes");
                 }
@@ -109,32 +129,44 @@ public final class TarReader {
                 }
                 position += size;
                 skipFully(pad(size));
+                meta = true;
                 if (type == 'L') {
                     longName = cString(body, 0, body.length);
                 } else if (type == 'K') {
                     longLink = cString(body, 0, body.length);
-                } else if (type == 'x') {
+                } else {
                     String[] values = pax(body);
-                    paxPath = values[0] != null ? values[0] : paxPath;
-                    paxLink = values[1] != null ? values[1] : paxLink;
-                    paxSize = values[2] != null ? paxNumber(values[2], "size") : paxSize;
-                    paxUid = values[3] != null ? paxNumber(values[3], "uid") : paxUid;
-                    paxGid = values[4] != null ? paxNumber(values[4], "gid") : paxGid;
+                    if (type == 'g') {
+                        if (values[0] != null
+                                || values[1] != null
+                                || values[2] != null
+                                || values[3] != null
+                                || values[4] != null) {
+                            throw new ImageFormatException("a global PAX header that sets a name, link, size or"
+                                    + " owner for the entries after it (not supported: readers disagree on it)");
+                        }
+                        continue;
+                    }
+                    pax = true;
+                    paxPath = values[0];
+                    paxLink = values[1];
+                    paxSize = values[2] != null ? paxNumber(values[2], "size") : null;
+                    paxUid = values[3] != null ? paxNumber(values[3], "uid") : null;
+                    paxGid = values[4] != null ? paxNumber(values[4], "gid") : null;
                 }
                 continue;
             }
-            String name = cString(header, 0, 100);
-            String prefix = cString(header, 345, 155);
-            boolean ustar = header[257] == 'u'
-                    && header[258] == 's'
-                    && header[259] == 't'
-                    && header[260] == 'a'
-                    && header[261] == 'r';
-            if (ustar && !prefix.isEmpty()) {
-                name = prefix + "/" + name;
+            if ((paxPath != null && longName != null) || (paxLink != null && longLink != null)) {
+                throw new ImageFormatException("a tar entry named both by a PAX header and a GNU long name"
+                        + " (readers disagree on which counts)");
             }
+            String name = cString(header, 0, 100);
+            name = prefixed(header, name);
             name = paxPath != null ? paxPath : longName != null ? longName : name;
             String link = paxLink != null ? paxLink : longLink != null ? longLink : cString(header, 157, 100);
+            if (type == '\0' && name.endsWith("/")) {
+                type = '5'; // as Go's archive/tar reads an old-style file entry whose name ends in '/'
+            }
             if (paxSize != null) {
                 size = paxSize;
                 if (size > MAX_ENTRY_SIZE) {
@@ -212,6 +244,35 @@ public final class TarReader {
         }
     }
 
+    /**
+     * {@code name} with the ustar prefix applied, exactly where Go's archive/tar applies it: only
+     * for POSIX {@code ustar\0} magic with version {@code 00}. GNU headers ({@code ustar  \0}) use
+     * that area for other fields, so no prefix; any other magic with a prefix area that is not all
+     * NUL is ambiguous and refused.
+     */
+    private static String prefixed(byte[] header, String name) throws ImageFormatException {
+        String magic = new String(header, 257, 8, StandardCharsets.ISO_8859_1);
+        if (magic.equals("ustar  \0")) {
+            return name;
+        }
+        if (magic.equals("ustar\u000000")) {
+            boolean star = header[508] == 't' && header[509] == 'a' && header[510] == 'r' && header[511] == 0;
+            String prefix = cString(header, 345, 155);
+            if (star && prefix.getBytes(StandardCharsets.UTF_8).length > 130) {
+                throw new ImageFormatException(
+                        "a tar header whose name prefix runs into the star trailer" + " (readers disagree on it)");
+            }
+            return prefix.isEmpty() ? name : prefix + "/" + name;
+        }
+        for (int i = 345; i < 500; i++) {
+            if (header[i] != 0) {
+                throw new ImageFormatException("a tar header with neither POSIX nor GNU magic but a name"
+                        + " prefix (readers disagree on it)");
+            }
+        }
+        return name;
+    }
+
     private static long pad(long size) {
         return (BLOCK - size % BLOCK) % BLOCK;
     }
@@ -261,10 +322,15 @@ public final class TarReader {
         }
         for (; i < end && header[i] != 0 && header[i] != ' '; i++) {
             int digit = header[i] - '0';
-            if (digit < 0 || digit > 7) {
+            if (digit < 0 || digit > 7 || value > (Long.MAX_VALUE >> 3)) {
                 throw new ImageFormatException("a tar header with a malformed " + field + " (not a tar, or corrupt)");
             }
             value = value * 8 + digit;
+        }
+        for (; i < end; i++) {
+            if (header[i] != 0 && header[i] != ' ') { // Go's archive/tar refuses digits after the end
+                throw new ImageFormatException("a tar header with a malformed " + field + " (not a tar, or corrupt)");
+            }
         }
         return value;
     }
@@ -311,6 +377,13 @@ public final class TarReader {
             }
             String key = record.substring(0, equals);
             String value = record.substring(equals + 1);
+            if (key.startsWith("GNU.sparse.")) {
+                throw new ImageFormatException(
+                        "a PAX header for a GNU sparse file (not supported: readers" + " disagree on it)");
+            }
+            if ((key.equals("path") || key.equals("linkpath")) && value.indexOf('\0') >= 0) {
+                throw new ImageFormatException("a PAX " + key + " with a NUL character");
+            }
             switch (key) {
                 case "path" -> values[0] = value;
                 case "linkpath" -> values[1] = value;

@@ -155,4 +155,121 @@ class TarReaderTest {
                 .isInstanceOf(ImageFormatException.class)
                 .hasMessage("truncated tar entry");
     }
+
+    private static byte[] withMagic(byte[] header, String magic, String prefix) {
+        Arrays.fill(header, 257, 265, (byte) 0);
+        byte[] magicBytes = magic.getBytes(StandardCharsets.ISO_8859_1);
+        System.arraycopy(magicBytes, 0, header, 257, magicBytes.length);
+        byte[] prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(prefixBytes, 0, header, 345, prefixBytes.length);
+        return checksum(header);
+    }
+
+    private static byte[][] pax(char type, String key, String value) {
+        String record = " " + key + "=" + value + "\n";
+        int length = record.getBytes(StandardCharsets.UTF_8).length;
+        int total = length + String.valueOf(length).length();
+        if (String.valueOf(total).length() != String.valueOf(length).length()) {
+            total++;
+        }
+        String text = total + record;
+        return new byte[][] {
+            header("././@PaxHeader", type, text.getBytes(StandardCharsets.UTF_8).length, ""), body(text)
+        };
+    }
+
+    private static byte[][] concat(byte[][]... parts) {
+        return Arrays.stream(parts).flatMap(Arrays::stream).toArray(byte[][]::new);
+    }
+
+    private static void refused(String message, byte[]... blocks) {
+        assertThatThrownBy(() -> {
+                    TarReader tar = reader(blocks);
+                    while (tar.next() != null) {
+                        // read them all
+                    }
+                })
+                .isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void thePrefixCountsOnlyForPosixUstarMagic() throws IOException {
+        assertThat(reader(withMagic(header("sh", '0', 0, ""), "ustar\u000000", "usr/bin"))
+                        .next()
+                        .name())
+                .isEqualTo("usr/bin/sh");
+        // GNU tar keeps times there; Go's archive/tar (Docker, containerd) reads no prefix
+        assertThat(reader(withMagic(header("usr/bin/sh", '0', 0, ""), "ustar  \u0000", "1"))
+                        .next()
+                        .name())
+                .isEqualTo("usr/bin/sh");
+    }
+
+    @Test
+    void anotherMagicWithAPrefixIsRefused() throws IOException {
+        refused("neither POSIX nor GNU magic", withMagic(header("usr/bin/sh", '0', 0, ""), "ustarX00", "opt"));
+        refused("neither POSIX nor GNU magic", withMagic(header("usr/bin/sh", '0', 0, ""), "ustar\u0000xx", "opt"));
+        assertThat(reader(withMagic(header("v7", '0', 0, ""), "\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000", ""))
+                        .next()
+                        .name())
+                .as("v7 with no prefix")
+                .isEqualTo("v7");
+    }
+
+    @Test
+    void twoExtendedHeadersForOneEntryAreRefused() {
+        byte[] file = header("usr/bin/sh", '0', 0, "");
+        refused(
+                "two extended tar headers",
+                concat(pax('x', "path", "opt/harmless"), pax('x', "mtime", "1"), new byte[][] {file}));
+        refused(
+                "two extended tar headers",
+                concat(pax('x', "path", "opt/harmless"), pax('g', "comment", "c"), new byte[][] {file}));
+        refused(
+                "two extended tar headers",
+                header("././@LongLink", 'L', 3, ""),
+                body("a/b"),
+                header("././@LongLink", 'L', 3, ""),
+                body("c/d"),
+                file);
+        refused(
+                "two extended tar headers",
+                header("././@LongLink", 'K', 3, ""),
+                body("a/b"),
+                header("././@LongLink", 'K', 3, ""),
+                body("c/d"),
+                header("l", '2', 0, "x"));
+        refused("both by a PAX header and a GNU long name", concat(pax('x', "path", "opt/harmless"), new byte[][] {
+            header("././@LongLink", 'L', 10, ""), body("usr/bin/sh"), file
+        }));
+    }
+
+    @Test
+    void aGlobalHeaderThatSetsNamesIsRefused() throws IOException {
+        refused("a global PAX header", concat(pax('g', "path", "usr/bin/sh"), new byte[][] {header("x", '0', 0, "")}));
+        TarReader tar = reader(concat(pax('g', "comment", "abc"), new byte[][] {header("x", '0', 0, "")}));
+        assertThat(tar.next().name()).as("a global comment is harmless").isEqualTo("x");
+    }
+
+    @Test
+    void sparseFilesAreRefused() {
+        refused("GNU sparse", header("usr/bin/sh", 'S', 0, ""));
+        refused("GNU sparse", concat(pax('x', "GNU.sparse.name", "usr/bin/sh"), new byte[][] {header("x", '0', 0, "")
+        }));
+    }
+
+    @Test
+    void aPaxNameWithNulIsRefused() {
+        refused("with a NUL", concat(pax('x', "path", "usr/bin/sh\u0000.txt"), new byte[][] {header("x", '0', 0, "")}));
+        refused("with a NUL", concat(pax('x', "linkpath", "a\u0000b"), new byte[][] {header("x", '2', 0, "")}));
+    }
+
+    @Test
+    void digitsAfterANumbersEndAreRefused() {
+        byte[] header = header("x", '0', 0, "");
+        header[100 + 7] = '7'; // "0000644" then '7' where the NUL ends it
+        header[100 + 6] = ' ';
+        refused("malformed mode", checksum(header));
+    }
 }
