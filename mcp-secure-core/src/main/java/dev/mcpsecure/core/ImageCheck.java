@@ -40,6 +40,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.zip.GZIPInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -109,6 +111,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Stateless and thread-safe: checks may run concurrently.
  */
 public final class ImageCheck {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ImageCheck.class);
 
     /** The word that selects this command as a server's first argument. */
     public static final String NAME = "verify-image";
@@ -239,7 +243,8 @@ public final class ImageCheck {
         } catch (IOException e) {
             throw new FileSystemException(imageTar.toString(), null, e.getMessage());
         } catch (RuntimeException e) {
-            // a gap in this reader, not the caller's fault: still one line, never a trace
+            // a gap in this reader, not the caller's fault: one line for the user, the trace to the log
+            LOG.warn("verify-image could not read {}; a defect of the reader, please report it", imageTar, e);
             run.add(Code.UNREADABLE, "the tarball could not be read: its format is unexpected here");
         }
         return run.result();
