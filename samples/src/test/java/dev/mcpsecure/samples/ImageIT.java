@@ -174,6 +174,30 @@ class ImageIT {
         }
     }
 
+    /**
+     * The containers/image library (skopeo; Podman and CRI-O read images with it) reads each
+     * tarball in both of its layouts and copies it, which checks every blob against its digest.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"demo", "filesystem", "git", "http-api"})
+    void skopeoReadsAndCopiesBothLayouts(String name, @TempDir Path dir) throws Exception {
+        assertThat(Path.of("/usr/bin/skopeo"))
+                .as("skopeo (Debian package skopeo; .ci/run installs it)")
+                .isExecutable();
+        String tar = IMAGES.resolve(name + ".tar").toAbsolutePath().toString();
+
+        Result config = run(List.of("skopeo", "inspect", "--config", "docker-archive:" + tar));
+        Map<String, Object> container =
+                MiniJson.object(MiniJson.object(MiniJson.parse(config.out())).get("config"));
+        ContainerProfile.Image expected =
+                ContainerProfile.image(PolicyLoader.load(POLICIES.resolve(name + ".yaml")), MAIN_CLASSES.get(name));
+        assertThat(container.get("User")).isEqualTo(expected.user());
+        assertThat(MiniJson.array(container.get("Entrypoint"))).isEqualTo(List.copyOf(expected.entrypoint()));
+
+        run(List.of("skopeo", "copy", "-q", "docker-archive:" + tar, "oci:" + dir.resolve("from-docker") + ":x"));
+        run(List.of("skopeo", "copy", "-q", "oci-archive:" + tar, "oci:" + dir.resolve("from-oci") + ":x"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"demo", "filesystem", "git", "http-api"})
     void imageRunsWithoutTheHostsLibraries(String name, @TempDir Path dir) throws Exception {
