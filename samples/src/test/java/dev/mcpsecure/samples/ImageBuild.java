@@ -275,13 +275,13 @@ public final class ImageBuild {
             throw new IllegalStateException(file + " is missing: cyclonedx:makeBom writes it in package, and only"
                     + " online; build once without -o");
         }
-        Map<String, Object> bom = MiniJson.object(MiniJson.parse(Files.readString(file)));
+        Map<String, Object> bom = JsonValues.object(JsonValues.parse(Files.readString(file)));
         Set<String> described = new TreeSet<>();
         Map<String, Object> module =
-                MiniJson.object(MiniJson.object(bom.get("metadata")).get("component"));
+                JsonValues.object(JsonValues.object(bom.get("metadata")).get("component"));
         described.add(module.get("name") + "-" + module.get("version") + ".jar");
-        for (Object component : MiniJson.array(bom.get("components"))) {
-            Map<String, Object> c = MiniJson.object(component);
+        for (Object component : JsonValues.array(bom.get("components"))) {
+            Map<String, Object> c = JsonValues.object(component);
             described.add(c.get("name") + "-" + c.get("version") + ".jar");
         }
         for (Path jar : jars) {
@@ -500,11 +500,11 @@ public final class ImageBuild {
 
     private String sbom(Map<String, Object> mavenBom, Server server, List<String> modules)
             throws IOException, InterruptedException {
-        Map<String, Object> bom = MiniJson.object(MiniJson.parse(MiniJson.write(mavenBom, false)));
-        Map<String, Object> metadata = MiniJson.object(bom.get("metadata"));
+        Map<String, Object> bom = JsonValues.object(JsonValues.parse(JsonValues.write(mavenBom)));
+        Map<String, Object> metadata = JsonValues.object(bom.get("metadata"));
         metadata.remove("timestamp"); // reproducible: the same inputs give the same image
         metadata.put("properties", List.of(property("dev.mcpsecure:image", "mcp-secure/" + server.name())));
-        List<Object> components = MiniJson.array(bom.computeIfAbsent("components", k -> new ArrayList<>()));
+        List<Object> components = JsonValues.array(bom.computeIfAbsent("components", k -> new ArrayList<>()));
         List<String> packages = new ArrayList<>(BASE_PACKAGES);
         if (server.git()) {
             packages.addAll(GIT_PACKAGES);
@@ -548,7 +548,7 @@ public final class ImageBuild {
         jre.put("pedigree", ordered("ancestors", List.of(ordered("type", "platform", "name", "jdk", "purl", purl))));
         jre.put("properties", List.of(property("dev.mcpsecure:jlink-modules", String.join(",", modules))));
         components.add(jre);
-        return MiniJson.write(bom, true) + "\n";
+        return JsonValues.write(bom) + "\n";
     }
 
     /**
@@ -594,7 +594,7 @@ public final class ImageBuild {
         config.put("config", container);
         config.put("rootfs", ordered("type", "layers", "diff_ids", diffIds));
         config.put("history", history);
-        return MiniJson.write(config, false).getBytes(StandardCharsets.UTF_8);
+        return JsonValues.write(config).getBytes(StandardCharsets.UTF_8);
     }
 
     // ---------------------------------------------------------------- tar writing
@@ -697,7 +697,7 @@ public final class ImageBuild {
         manifest.put("mediaType", "application/vnd.oci.image.manifest.v1+json");
         manifest.put("config", descriptor("application/vnd.oci.image.config.v1+json", configDigest, config.length));
         manifest.put("layers", layerDescriptors);
-        byte[] manifestBytes = MiniJson.write(manifest, false).getBytes(StandardCharsets.UTF_8);
+        byte[] manifestBytes = JsonValues.write(manifest).getBytes(StandardCharsets.UTF_8);
         String manifestDigest = "sha256:" + sha256(manifestBytes);
         Map<String, Object> indexed =
                 descriptor("application/vnd.oci.image.manifest.v1+json", manifestDigest, manifestBytes.length);
@@ -719,9 +719,8 @@ public final class ImageBuild {
 
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
-        files.put("index.json", MiniJson.write(index, false).getBytes(StandardCharsets.UTF_8));
-        files.put(
-                "manifest.json", MiniJson.write(List.of(dockerManifest), false).getBytes(StandardCharsets.UTF_8));
+        files.put("index.json", JsonValues.write(index).getBytes(StandardCharsets.UTF_8));
+        files.put("manifest.json", JsonValues.write(List.of(dockerManifest)).getBytes(StandardCharsets.UTF_8));
         files.put(blobPath(manifestDigest), manifestBytes);
         files.put(blobPath(configDigest), config);
         for (Layer layer : layers) {

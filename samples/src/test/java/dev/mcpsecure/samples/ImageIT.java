@@ -101,15 +101,15 @@ class ImageIT {
         Map<String, Object> container = image.container();
         assertThat(container.get("User")).isEqualTo(profile.user());
         assertThat(container.get("Entrypoint")).isEqualTo(profile.entrypoint());
-        Map<String, Object> labels = MiniJson.object(container.get("Labels"));
+        Map<String, Object> labels = JsonValues.object(container.get("Labels"));
         Map<String, Object> expected = new TreeMap<>(profile.labels());
         expected.put("org.opencontainers.image.source", "https://github.com/mcp-secure/mcp-secure");
         expected.put("org.opencontainers.image.title", policy.server().name());
         expected.put("org.opencontainers.image.revision", labels.get("org.opencontainers.image.revision"));
         assertThat(new TreeMap<>(labels)).isEqualTo(expected);
         assertThat((String) labels.get("org.opencontainers.image.revision")).matches("[0-9a-f]{40}");
-        assertThat(MiniJson.object(container.get("Volumes")).keySet()).containsExactlyElementsOf(profile.volumes());
-        assertThat(MiniJson.array(container.get("Env")))
+        assertThat(JsonValues.object(container.get("Volumes")).keySet()).containsExactlyElementsOf(profile.volumes());
+        assertThat(JsonValues.array(container.get("Env")))
                 .anyMatch(env -> ((String) env).startsWith("PATH=/opt/java/bin:"));
         assertThat(image.config().get("os")).isEqualTo("linux");
 
@@ -125,18 +125,19 @@ class ImageIT {
 
         Node sbomNode = files.get(ContainerProfile.IMAGE_SBOM.substring(1));
         assertThat(sbomNode).as("the SBOM").isNotNull();
-        Map<String, Object> sbom = MiniJson.object(MiniJson.parse(new String(sbomNode.data(), StandardCharsets.UTF_8)));
+        Map<String, Object> sbom =
+                JsonValues.object(JsonValues.parse(new String(sbomNode.data(), StandardCharsets.UTF_8)));
         assertThat(sbom.get("bomFormat")).isEqualTo("CycloneDX");
         List<String> purls = new ArrayList<>();
-        for (Object component : MiniJson.array(sbom.get("components"))) {
-            Object purl = MiniJson.object(component).get("purl");
+        for (Object component : JsonValues.array(sbom.get("components"))) {
+            Object purl = JsonValues.object(component).get("purl");
             purls.add(purl == null ? "" : (String) purl);
         }
         assertThat(purls).anyMatch(p -> p.startsWith("pkg:maven/dev.mcpsecure/mcp-secure-core@"));
         assertThat(purls).anyMatch(p -> p.startsWith("pkg:deb/debian/libc6@"));
         assertThat(purls).anyMatch(p -> p.startsWith("pkg:deb/debian/zlib1g@"));
-        assertThat(MiniJson.array(sbom.get("components")))
-                .anyMatch(c -> "platform".equals(MiniJson.object(c).get("type")));
+        assertThat(JsonValues.array(sbom.get("components")))
+                .anyMatch(c -> "platform".equals(JsonValues.object(c).get("type")));
 
         List<String> jars = new ArrayList<>();
         for (Map.Entry<String, Node> file : files.entrySet()) {
@@ -187,12 +188,12 @@ class ImageIT {
         String tar = IMAGES.resolve(name + ".tar").toAbsolutePath().toString();
 
         Result config = run(List.of("skopeo", "inspect", "--config", "docker-archive:" + tar));
-        Map<String, Object> container =
-                MiniJson.object(MiniJson.object(MiniJson.parse(config.out())).get("config"));
+        Map<String, Object> container = JsonValues.object(
+                JsonValues.object(JsonValues.parse(config.out())).get("config"));
         ContainerProfile.Image expected =
                 ContainerProfile.image(PolicyLoader.load(POLICIES.resolve(name + ".yaml")), MAIN_CLASSES.get(name));
         assertThat(container.get("User")).isEqualTo(expected.user());
-        assertThat(MiniJson.array(container.get("Entrypoint"))).isEqualTo(List.copyOf(expected.entrypoint()));
+        assertThat(JsonValues.array(container.get("Entrypoint"))).isEqualTo(List.copyOf(expected.entrypoint()));
 
         run(List.of("skopeo", "copy", "-q", "docker-archive:" + tar, "oci:" + dir.resolve("from-docker") + ":x"));
         run(List.of("skopeo", "copy", "-q", "oci-archive:" + tar, "oci:" + dir.resolve("from-oci") + ":x"));
@@ -219,17 +220,17 @@ class ImageIT {
         Files.createDirectories(root.resolve("proc"));
         Files.createDirectories(root.resolve("dev"));
         List<String> entrypoint = new ArrayList<>();
-        for (Object part : MiniJson.array(image.container().get("Entrypoint"))) {
+        for (Object part : JsonValues.array(image.container().get("Entrypoint"))) {
             entrypoint.add((String) part);
         }
         String user = (String) image.container().get("User");
         List<String> env = new ArrayList<>();
-        for (Object e : MiniJson.array(image.container().get("Env"))) {
+        for (Object e : JsonValues.array(image.container().get("Env"))) {
             env.add((String) e);
         }
 
         // the container the image's own dev.mcpsecure.run label describes
-        Map<String, Object> labels = MiniJson.object(image.container().get("Labels"));
+        Map<String, Object> labels = JsonValues.object(image.container().get("Labels"));
         Container container = Container.of((String) labels.get(ContainerProfile.LABEL_RUN), dir.resolve("volumes"));
         assertThat(container.user()).isEqualTo(user);
         assertThat(container.readOnly()).isTrue();
@@ -319,31 +320,32 @@ class ImageIT {
                         .isEqualTo(entry.getKey());
             }
         }
-        List<Object> manifests = MiniJson.array(MiniJson.parse(text(entries.get("manifest.json"))));
+        List<Object> manifests = JsonValues.array(JsonValues.parse(text(entries.get("manifest.json"))));
         assertThat(manifests).hasSize(1);
-        Map<String, Object> manifest = MiniJson.object(manifests.get(0));
+        Map<String, Object> manifest = JsonValues.object(manifests.get(0));
         Map<String, Object> config =
-                MiniJson.object(MiniJson.parse(text(entries.get((String) manifest.get("Config")))));
+                JsonValues.object(JsonValues.parse(text(entries.get((String) manifest.get("Config")))));
         List<Object> diffIds =
-                MiniJson.array(MiniJson.object(config.get("rootfs")).get("diff_ids"));
-        List<Object> layers = MiniJson.array(manifest.get("Layers"));
+                JsonValues.array(JsonValues.object(config.get("rootfs")).get("diff_ids"));
+        List<Object> layers = JsonValues.array(manifest.get("Layers"));
         assertThat(layers).hasSameSizeAs(diffIds);
 
         // the OCI index names a manifest with the same config and layers
-        Map<String, Object> index = MiniJson.object(MiniJson.parse(text(entries.get("index.json"))));
+        Map<String, Object> index = JsonValues.object(JsonValues.parse(text(entries.get("index.json"))));
         String ociDigest = (String)
-                MiniJson.object(MiniJson.array(index.get("manifests")).get(0)).get("digest");
+                JsonValues.object(JsonValues.array(index.get("manifests")).get(0))
+                        .get("digest");
         Map<String, Object> oci =
-                MiniJson.object(MiniJson.parse(text(entries.get("blobs/sha256/" + ociDigest.substring(7)))));
+                JsonValues.object(JsonValues.parse(text(entries.get("blobs/sha256/" + ociDigest.substring(7)))));
         assertThat("blobs/sha256/"
-                        + ((String) MiniJson.object(oci.get("config")).get("digest")).substring(7))
+                        + ((String) JsonValues.object(oci.get("config")).get("digest")).substring(7))
                 .isEqualTo(manifest.get("Config"));
 
         Map<String, Node> files = new TreeMap<>();
         for (int i = 0; i < layers.size(); i++) {
             byte[] blob = entries.get((String) layers.get(i));
             assertThat("blobs/sha256/"
-                            + ((String) MiniJson.object(MiniJson.array(oci.get("layers"))
+                            + ((String) JsonValues.object(JsonValues.array(oci.get("layers"))
                                                     .get(i))
                                             .get("digest"))
                                     .substring(7))
@@ -374,7 +376,7 @@ class ImageIT {
             }
         }
         List<String> tags = new ArrayList<>();
-        for (Object tag : MiniJson.array(manifest.get("RepoTags"))) {
+        for (Object tag : JsonValues.array(manifest.get("RepoTags"))) {
             tags.add((String) tag);
         }
         return new Image(config, files, tags);
