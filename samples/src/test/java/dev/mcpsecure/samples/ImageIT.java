@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -42,11 +43,9 @@ class ImageIT {
 
     private static final Path IMAGES = Path.of("target", "images");
     private static final Path POLICIES = Path.of("policies");
-    private static final Map<String, String> MAIN_CLASSES = Map.of(
-            "demo", "dev.mcpsecure.samples.DemoServer",
-            "filesystem", "dev.mcpsecure.samples.FilesystemServer",
-            "git", "dev.mcpsecure.samples.GitServer",
-            "http-api", "dev.mcpsecure.samples.HttpApiServer");
+    /** Each image's server main class, as ImageBuild built it. */
+    private static final Map<String, String> MAIN_CLASSES = ImageBuild.SERVERS.stream()
+            .collect(Collectors.toMap(ImageBuild.Server::name, ImageBuild.Server::mainClass));
     /** Programs an image must not hold, in any directory. */
     private static final Set<String> FORBIDDEN = Set.of(
             "sh",
