@@ -4,6 +4,7 @@ import dev.mcpsecure.api.InvalidPolicyException;
 import dev.mcpsecure.api.PinningPolicy;
 import dev.mcpsecure.api.SecurityPolicy;
 import dev.mcpsecure.api.Untrusted;
+import dev.mcpsecure.core.internal.image.EntryBody;
 import dev.mcpsecure.core.internal.image.ImageFormatException;
 import dev.mcpsecure.core.internal.image.TarReader;
 import dev.mcpsecure.core.internal.policy.PolicyBinder;
@@ -24,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
@@ -612,21 +614,26 @@ public final class ImageCheck {
             return first != null && second != null && first.dataOffset() == second.dataOffset();
         }
 
+        /** Whether {@code where} names exactly one image; a problem line when not. */
+        private boolean oneImage(String where, int count, String what) {
+            if (count == 0) {
+                add(Code.UNREADABLE, where + " lists no image");
+            } else if (count > 1) {
+                add(
+                        Code.UNREADABLE,
+                        "the tarball holds " + count + " " + what
+                                + "; save exactly one image per tarball to verify it");
+            }
+            return count == 1;
+        }
+
         private Layout dockerLayout(FileChannel channel, long size, Map<String, TarReader.Entry> outer)
                 throws IOException {
             JsonNode manifest = json(channel, size, outer, "manifest.json", "manifest.json");
             if (manifest == null) {
                 return null;
             }
-            if (!manifest.isArray() || manifest.isEmpty()) {
-                add(Code.UNREADABLE, "manifest.json lists no image");
-                return null;
-            }
-            if (manifest.size() > 1) {
-                add(
-                        Code.UNREADABLE,
-                        "the tarball holds " + manifest.size()
-                                + " images; save exactly one image per tarball to verify it");
+            if (!oneImage("manifest.json", manifest.isArray() ? manifest.size() : 0, "images")) {
                 return null;
             }
             JsonNode image = manifest.get(0);
@@ -664,15 +671,7 @@ public final class ImageCheck {
                             manifests.add(manifest);
                         }
                     }
-                    if (manifests.isEmpty()) {
-                        add(Code.UNREADABLE, "index.json lists no image");
-                        return null;
-                    }
-                    if (manifests.size() > 1) {
-                        add(
-                                Code.UNREADABLE,
-                                "the tarball holds " + manifests.size()
-                                        + " images or platforms; save exactly one image per tarball to verify it");
+                    if (!oneImage("index.json", manifests.size(), "images or platforms")) {
                         return null;
                     }
                     String blob = blob(field(manifests.get(0), "digest"), "index.json");
@@ -829,32 +828,8 @@ public final class ImageCheck {
         private static InputStream open(FileChannel channel, TarReader.Entry entry, MessageDigest digest)
                 throws IOException {
             channel.position(entry.dataOffset());
-            InputStream raw = Channels.newInputStream(channel);
-            long size = entry.size();
-            return new InputStream() {
-                private long left = size;
-
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-                }
-
-                @Override
-                public int read(byte[] buffer, int offset, int length) throws IOException {
-                    if (left <= 0) {
-                        return -1;
-                    }
-                    int n = raw.read(buffer, offset, (int) Math.min(length, left));
-                    if (n > 0) {
-                        left -= n;
-                        if (digest != null) {
-                            digest.update(buffer, offset, n);
-                        }
-                    }
-                    return n;
-                }
-            };
+            InputStream body = new EntryBody(Channels.newInputStream(channel), entry.size(), n -> {});
+            return digest == null ? body : new DigestInputStream(body, digest);
         }
 
         private void layer(

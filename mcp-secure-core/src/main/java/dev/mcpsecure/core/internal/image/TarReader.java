@@ -206,27 +206,10 @@ public final class TarReader {
 
     /** The current entry's body as a stream that ends with it; it must be used before {@link #next}. */
     public InputStream bodyStream() {
-        return new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] buffer, int offset, int length) throws IOException {
-                if (remaining <= 0) {
-                    return -1;
-                }
-                int n = in.read(buffer, offset, (int) Math.min(length, remaining));
-                if (n < 0) {
-                    throw new ImageFormatException("truncated tar entry");
-                }
-                remaining -= n;
-                position += n;
-                return n;
-            }
-        };
+        return new EntryBody(in, remaining, n -> {
+            remaining -= n;
+            position += n;
+        });
     }
 
     private void skipFully(long count) throws IOException {
